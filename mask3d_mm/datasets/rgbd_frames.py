@@ -1,0 +1,72 @@
+"""Frame-list dataset over the ScanNet extracted-frame layout (see CONTRIBUTING.md), for RGB-D pretraining."""
+import os
+import os.path as osp
+from typing import List, Sequence, Union
+
+from mmengine.dataset import BaseDataset
+from mmpretrain.registry import DATASETS
+
+
+def _frame_ids(folder: str, suffix: str) -> List[int]:
+    """Frame indices in ``folder`` (files ``<N><suffix>``), sorted numerically (``10`` after ``9``)."""
+    return sorted(int(name[:-len(suffix)]) for name in os.listdir(folder)
+                  if name.endswith(suffix) and name[:-len(suffix)].isdigit())
+
+
+@DATASETS.register_module()
+class RGBDFrameDataset(BaseDataset):
+    """Every ``frame_skip``-th RGB-D frame of the listed scenes; one data item per frame.
+
+    Args:
+        data_root (str): root of the frame layout (``<root>/<scene_id>/{color,depth}/<N>.{jpg,png}``).
+        scenes (str | Sequence[str]): a scene-list file (relative to ``data_root`` or absolute, one id per
+            line, e.g. ``splits/train.txt``) or the scene ids themselves.
+        frame_skip (int): keep frames whose position in the sorted frame list is a multiple of this; ScanNet
+            neighbours are nearly identical, so pretraining usually keeps every 25th frame.
+        pipeline (Sequence[dict]): transforms, starting with ``LoadRGBDFromFile``.
+    """
+
+    def __init__(self,
+                 data_root: str,
+                 scenes: Union[str, Sequence[str]] = 'splits/train.txt',
+                 frame_skip: int = 1,
+                 pipeline: Sequence = (),
+                 **kwargs) -> None:
+        if frame_skip < 1:
+            raise ValueError(f'frame_skip must be >= 1, got {frame_skip}')
+        self.scenes = scenes
+        self.frame_skip = frame_skip
+        super().__init__(data_root=data_root, pipeline=pipeline, **kwargs)
+
+    def _scene_ids(self) -> List[str]:
+        if not isinstance(self.scenes, str):
+            return list(self.scenes)
+        list_file = self.scenes if osp.isabs(self.scenes) else osp.join(self.data_root, self.scenes)
+        if not osp.isfile(list_file):
+            raise FileNotFoundError(f'scene list file not found: {list_file}')
+        with open(list_file) as f:
+            return [line.strip() for line in f if line.strip()]
+
+    def load_data_list(self) -> List[dict]:
+        if not osp.isdir(self.data_root):
+            raise FileNotFoundError(f'RGBDFrameDataset: data_root {self.data_root!r} does not exist '
+                                    '(generate data/synthetic or point data_root at extracted ScanNet frames)')
+        scene_ids = self._scene_ids()
+        if not scene_ids:
+            raise ValueError(f'RGBDFrameDataset: no scenes listed in {self.scenes!r} under {self.data_root}')
+        data_list = []
+        for scene_id in scene_ids:
+            color_dir = osp.join(self.data_root, scene_id, 'color')
+            if not osp.isdir(color_dir):
+                raise FileNotFoundError(f'RGBDFrameDataset: scene {scene_id!r} has no color folder {color_dir}')
+            for frame_id in _frame_ids(color_dir, '.jpg')[::self.frame_skip]:
+                depth_path = osp.join(self.data_root, scene_id, 'depth', f'{frame_id}.png')
+                if not osp.isfile(depth_path):
+                    raise FileNotFoundError(f'RGBDFrameDataset: missing depth for frame {frame_id} of scene '
+                                            f'{scene_id}: {depth_path}')
+                data_list.append(dict(img_path=osp.join(color_dir, f'{frame_id}.jpg'), depth_path=depth_path,
+                                      scene_id=scene_id, frame_id=frame_id))
+        if not data_list:
+            raise ValueError(f'RGBDFrameDataset: no color/<N>.jpg frames in scenes {scene_ids} under '
+                             f'{self.data_root}')
+        return data_list

@@ -1,0 +1,146 @@
+"""ScanNet 2D semantic segmentation (20 benchmark classes) over our frame layout and ScanNet-25k.
+
+Frames are listed per scene: ``<root>/<scene>/color/<N>.jpg`` with the label ``<root>/<scene>/label_scannet20/
+<N>.png`` (uint8 train ids 0..19, 255 = ignore; written by the converter / the synthetic world). ScanNet-25k
+(``scannet_frames_25k``) names frames zero-padded (``000100.jpg``); names are kept as they are and sorted by
+their number. Splits are scene lists (``splits/train.txt``, ``splits/val.txt``); data-efficient fine-tuning uses
+``splits/train_{pct}.txt`` (``write_scene_subsets`` writes nested random subsets).
+
+The official ScanNet 2D benchmark scores predictions and labels resized (nearest) to 640x480;
+``ScanNet2DIoUMetric`` does that before mmseg's IoU computation.
+"""
+import os
+import os.path as osp
+import random
+from typing import Dict, List, Sequence
+
+import torch
+import torch.nn.functional as F
+from mmseg.datasets import BaseSegDataset
+from mmseg.evaluation import IoUMetric
+from mmseg.registry import DATASETS, METRICS
+
+from mask3d_mm.utils.errors import DataError
+
+from .scannet_labels import IGNORE_INDEX, SCANNET20_CLASSES, SCANNET20_PALETTE
+
+DATA_EFFICIENT_PERCENTS = (1, 5, 10, 20, 40, 60, 80)
+
+
+def frame_stems(folder: str, suffix: str) -> List[str]:
+    """File stems ``<N>`` of ``<N><suffix>`` in ``folder``, sorted by number (keeps zero padding as is)."""
+    stems = [name[:-len(suffix)] for name in os.listdir(folder) if name.endswith(suffix)]
+    return sorted((s for s in stems if s.isdigit()), key=int)
+
+
+def read_scene_list(list_file: str) -> List[str]:
+    """Scene ids of a split file, one per line; blank lines skipped."""
+    if not osp.isfile(list_file):
+        raise DataError(f'scene list file not found: {list_file}')
+    with open(list_file) as f:
+        scene_ids = [line.strip() for line in f if line.strip()]
+    if not scene_ids:
+        raise DataError(f'scene list file is empty: {list_file}')
+    return scene_ids
+
+
+def _write_lines_atomic(path: str, lines: Sequence[str]) -> None:
+    tmp_path = f'{path}.tmp{os.getpid()}'
+    with open(tmp_path, 'w') as f:
+        f.write(''.join(f'{line}\n' for line in lines))
+    os.replace(tmp_path, path)
+
+
+def write_scene_subsets(data_root: str, percents: Sequence[int] = DATA_EFFICIENT_PERCENTS, seed: int = 0,
+                        train_list: str = 'splits/train.txt') -> Dict[int, str]:
+    """Write ``splits/train_{pct}.txt``: nested random scene subsets (smaller ones are prefixes of larger ones,
+    so each added percent only adds scenes), at least one scene each. Returns {pct: path}."""
+    scene_ids = read_scene_list(osp.join(data_root, train_list))
+    shuffled = sorted(scene_ids)
+    random.Random(seed).shuffle(shuffled)
+    paths = {}
+    for pct in percents:
+        if not 0 < pct <= 100:
+            raise ValueError(f'subset percent must be in (0, 100], got {pct}')
+        num_scenes = max(1, round(len(shuffled) * pct / 100))
+        paths[pct] = osp.join(data_root, osp.dirname(train_list), f'train_{pct}.txt')
+        _write_lines_atomic(paths[pct], sorted(shuffled[:num_scenes]))
+    return paths
+
+
+@DATASETS.register_module()
+class ScanNetSegDataset(BaseSegDataset):
+    """Frames of the scenes listed in ``ann_file`` with their 20-class labels.
+
+    Args:
+        data_root (str): root of the frame layout (or of ``scannet_frames_25k``).
+        ann_file (str): scene-list file, relative to ``data_root`` (``splits/train.txt``, ``splits/val.txt``,
+            ``splits/train_10.txt``) or absolute.
+        img_dir / label_dir (str): per-scene folders of colour frames and train-id labels.
+    """
+
+    METAINFO = dict(classes=SCANNET20_CLASSES, palette=SCANNET20_PALETTE)
+
+    def __init__(self, data_root: str, ann_file: str = 'splits/train.txt', img_dir: str = 'color',
+                 label_dir: str = 'label_scannet20', img_suffix: str = '.jpg', seg_map_suffix: str = '.png',
+                 **kwargs) -> None:
+        if not data_root or not osp.isdir(data_root):
+            raise DataError(f'ScanNetSegDataset: data_root {data_root!r} does not exist (convert ScanNet with '
+                            'tools/data/scannet or generate synthetic data)')
+        self.img_dir, self.label_dir = img_dir, label_dir
+        kwargs.setdefault('ignore_index', IGNORE_INDEX)
+        super().__init__(data_root=data_root, ann_file=ann_file, img_suffix=img_suffix,
+                         seg_map_suffix=seg_map_suffix, **kwargs)
+
+    def _scene_frames(self, scene_id: str) -> List[dict]:
+        color_dir = osp.join(self.data_root, scene_id, self.img_dir)
+        label_dir = osp.join(self.data_root, scene_id, self.label_dir)
+        if not osp.isdir(color_dir):
+            raise DataError(f'ScanNetSegDataset: scene {scene_id!r} has no colour folder {color_dir}')
+        stems = frame_stems(color_dir, self.img_suffix)
+        labelled = set(frame_stems(label_dir, self.seg_map_suffix)) if osp.isdir(label_dir) else set()
+        unlabelled = [s for s in stems if s not in labelled]
+        if unlabelled:
+            raise DataError(f'ScanNetSegDataset: colour frame {osp.join(color_dir, unlabelled[0] + self.img_suffix)}'
+                            f' has no label {osp.join(label_dir, unlabelled[0] + self.seg_map_suffix)} '
+                            f'({len(unlabelled)} of {len(stems)} frames of {scene_id} unlabelled)')
+        return [dict(img_path=osp.join(color_dir, s + self.img_suffix),
+                     seg_map_path=osp.join(label_dir, s + self.seg_map_suffix),
+                     label_map=self.label_map, reduce_zero_label=False, seg_fields=[],
+                     scene_id=scene_id, frame_id=s) for s in stems]
+
+    def load_data_list(self) -> List[dict]:
+        scene_ids = read_scene_list(self.ann_file)
+        data_list = [frame for scene_id in scene_ids for frame in self._scene_frames(scene_id)]
+        if not data_list:
+            raise DataError(f'ScanNetSegDataset: no {self.img_dir}/<N>{self.img_suffix} frames in the '
+                            f'{len(scene_ids)} scenes of {self.ann_file}')
+        return data_list
+
+
+def _resize_label(label: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Nearest resize of a (1, H, W) integer map (labels must not be interpolated)."""
+    resized = F.interpolate(label[None].float(), size=(height, width), mode='nearest')  # (1, 1, h, w)
+    return resized[0].to(label.dtype)
+
+
+@METRICS.register_module()
+class ScanNet2DIoUMetric(IoUMetric):
+    """mmseg ``IoUMetric`` scored at the ScanNet benchmark resolution: prediction and ground truth are both
+    resized (nearest) to ``eval_size`` = (width, height), 640x480 by default, as the official 2D evaluation does.
+    Pixels labelled ``ignore_index`` (everything outside the 20 classes) do not count."""
+
+    def __init__(self, eval_size=(640, 480), **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.eval_width, self.eval_height = eval_size
+
+    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        resized = []
+        for sample in data_samples:
+            sample = dict(sample)
+            for key in ('pred_sem_seg', 'gt_sem_seg'):
+                if key in sample:
+                    sample[key] = dict(data=_resize_label(sample[key]['data'], self.eval_height,
+                                                          self.eval_width))
+            resized.append(sample)
+        super().process(data_batch, resized)

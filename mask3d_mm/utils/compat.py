@@ -1,0 +1,72 @@
+"""Compatibility shims for the upstream stack, all in one place, applied on ``import mask3d_mm``.
+
+Each shim says which upstream versions it is for and when it can go.
+"""
+import collections
+import logging
+import pickle
+
+import numpy as np
+import torch
+
+logger = logging.getLogger(__name__)
+
+
+def _numpy_pickle_globals():
+    """The numpy objects a pickled ndarray / numpy scalar / dtype refers to (module paths differ in numpy 1 and 2)."""
+    names = []
+    for module_name in ('numpy._core.multiarray', 'numpy.core.multiarray'):
+        try:
+            module = __import__(module_name, fromlist=['_reconstruct', 'scalar'])
+        except ImportError:
+            continue
+        names += [module._reconstruct, module.scalar]
+        break
+    names += [np.ndarray, np.dtype]
+    # numpy >= 1.25 pickles dtypes as instances of per-type classes (numpy.dtypes.Float64DType, ...).
+    dtypes_module = getattr(np, 'dtypes', None)
+    if dtypes_module is not None:
+        names += [getattr(dtypes_module, n) for n in dir(dtypes_module) if n.endswith('DType')]
+    return names
+
+
+def history_buffer_statistic(owner, name):
+    """Safe stand-in for ``getattr`` while unpickling.
+
+    ``HistoryBuffer.__getstate__`` stores its statistics methods, which pickle writes as
+    ``getattr(HistoryBuffer, 'min')``. Allow-listing the real ``getattr`` would let a crafted file reach any
+    attribute (module globals included); this resolves HistoryBuffer's registered statistics and nothing else.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+    statistics = {'min', 'max', 'current', 'mean', *HistoryBuffer._statistics_methods}
+    if owner is HistoryBuffer and name in statistics:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(f'safe loading refuses getattr({owner!r}, {name!r}): only HistoryBuffer '
+                                 'statistics methods may be looked up')
+
+
+def _mmengine_pickle_globals():
+    """mmengine objects stored in checkpoints' ``meta`` (the MessageHub's log history)."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    return [HistoryBuffer, (history_buffer_statistic, 'builtins.getattr')]
+
+
+def safe_checkpoint_globals():
+    """Every non-tensor global an OpenMMLab checkpoint written by mmengine 0.10.x may reference."""
+    return _numpy_pickle_globals() + _mmengine_pickle_globals() + [collections.OrderedDict,
+                                                                   collections.Counter,
+                                                                   collections.defaultdict]
+
+
+def allow_mmengine_checkpoints_in_safe_load():
+    """torch >= 2.6 loads with ``weights_only=True`` by default; mmengine 0.10.7 calls plain ``torch.load``, so
+    resuming fails with ``UnpicklingError ... HistoryBuffer``. Instead of turning safe loading off, allow-list
+    exactly the (data-only) classes mmengine checkpoints contain. Remove once mmengine passes ``weights_only``
+    itself or registers these globals (mmengine > 0.10.7)."""
+    add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
+    if add_safe_globals is None:  # torch < 2.4: weights_only is off by default, nothing to do
+        return
+    add_safe_globals(safe_checkpoint_globals())
+
+
+allow_mmengine_checkpoints_in_safe_load()

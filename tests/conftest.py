@@ -1,0 +1,21 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+os.environ.setdefault('OMP_NUM_THREADS', '1')  # 2-core CI machine: no thread oversubscription
+
+
+def run_tool(*args, cwd=REPO, timeout=600, env=None):
+    """Run a repo tool as a user would (fresh interpreter); returns the CompletedProcess."""
+    full_env = dict(os.environ, PYTHONPATH=str(REPO), PYTHON=sys.executable, **(env or {}))
+    cmd = [sys.executable, *map(str, args)] if str(args[0]).endswith('.py') else list(map(str, args))
+    return subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope='session')
+def repo():
+    return REPO

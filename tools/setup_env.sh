@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Create or update the project's virtual environment (called by `make env`; idempotent).
+#
+#   bash tools/setup_env.sh [VENV]          (default .venv)
+#
+# Environment knobs:
+#   SKIP_TORCH=1   keep the torch already in the venv (GPU clusters: install your CUDA torch first)
+#   FORCE_CUDA=1   build mmcv's CUDA ops (set automatically when nvcc and a GPU are present)
+#   PIP_FIND_LINKS a folder holding a prebuilt mmcv-2.1.0 wheel for this torch/python (CI: ../shared/wheelhouse)
+set -euo pipefail
+VENV=${1:-.venv}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+say() { printf '[setup_env] %s\n' "$*"; }
+
+if [ ! -x "$VENV/bin/python" ]; then
+  say "creating virtual environment $VENV"
+  python3 -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+PIP="$PY -m pip --disable-pip-version-check"
+
+$PIP install -q -r "$ROOT/requirements/build.txt"
+if [ "${SKIP_TORCH:-0}" != 1 ]; then
+  say "installing torch + torchvision ($(grep -v '^#' "$ROOT/requirements/torch.txt" | xargs))"
+  $PIP install -q -r "$ROOT/requirements/torch.txt"
+fi
+# opencv-python-headless before mmcv/mmengine so they do not pull the GUI opencv build.
+$PIP install -q -r "$ROOT/requirements/runtime.txt"
+
+if $PY -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" 2>/dev/null; then
+  say "mmcv 2.1.0 with ops already installed"
+elif $PIP install -q --no-deps --only-binary=:all: mmcv==2.1.0 2>/dev/null; then
+  say "mmcv 2.1.0 installed from a prebuilt wheel (PIP_FIND_LINKS=${PIP_FIND_LINKS:-})"
+else
+  bash "$ROOT/tools/build_mmcv.sh" "$PY"
+fi
+
+say "installing the OpenMMLab stack and mask3d_mm (editable) with test tools"
+$PIP install -q -r "$ROOT/requirements/mminstall.txt" -r "$ROOT/requirements/tests.txt"
+$PIP install -q --no-deps --no-build-isolation -e "$ROOT"
+# mmengine's metadata asks for the GUI `opencv-python`; two cv2 builds in one site-packages folder overwrite each
+# other's files, so keep only the headless one (same API, no libGL needed).
+if $PIP show -q opencv-python >/dev/null 2>&1; then
+  say "replacing opencv-python (pulled in by mmengine) with opencv-python-headless"
+  $PIP uninstall -y -q opencv-python
+  $PIP install -q --force-reinstall --no-deps "$(grep '^opencv-python-headless' "$ROOT/requirements/runtime.txt")"
+fi
+$PY -c "import torch, mmcv, mmcv.ops, mmengine, mmdet, mmseg, mmpretrain, mask3d_mm; \
+import cv2; print('[setup_env] ok: torch', torch.__version__, '| mmcv', mmcv.__version__, '| mmdet', mmdet.__version__, \
+'| mmseg', mmseg.__version__, '| mmpretrain', mmpretrain.__version__, '| mask3d_mm', mask3d_mm.__version__, '| cv2', cv2.__version__)"
