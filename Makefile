@@ -6,7 +6,11 @@ REQS := $(wildcard requirements/*.txt) setup.py tools/setup_env.sh tools/build_m
 STAMP := $(VENV)/.stamp-$(shell cat $(REQS) 2>/dev/null | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: env test demo lint bench slow clean-env
+DEMO_CONFIG ?= configs/mask3d/mask3d_vit-tiny-p16_1xb16-coslr-20e_synthetic.py
+DEMO_DATA ?= data/synthetic
+DEMO_WORK_DIR ?= work_dirs/demo
+
+.PHONY: env test demo lint bench study slow clean-env
 
 env: $(STAMP)
 
@@ -26,3 +30,17 @@ lint: env
 
 clean-env:
 	rm -rf $(VENV)
+
+# Render the synthetic world on first use (a no-op when complete), then pretrain a tiny Mask3D on it.
+demo: env
+	$(PY) tools/data/make_synthetic.py --out $(DEMO_DATA) --scenes 8 --frames 30 --seed 0
+	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir $(DEMO_WORK_DIR) \
+		--cfg-options train_dataloader.dataset.data_root=$(DEMO_DATA)/
+	@echo "[demo] log, checkpoint and reconstruction panels (vis_data/vis_image/*.png) are in $(DEMO_WORK_DIR)/"
+
+# Speed / memory benchmarks: each prints a table with ratios against its reference, measured in the same run.
+bench: env
+	$(PY) tools/benchmarks/bench_render.py
+	$(PY) tools/benchmarks/bench_sens.py
+	$(PY) tools/benchmarks/bench_pairs.py
+	$(PY) tools/benchmarks/bench_pretrain.py

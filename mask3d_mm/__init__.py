@@ -4,6 +4,6 @@
 compatibility shims and registers every dataset, transform, model, hook and optimizer constructor into the
 upstream registries (mmpretrain / mmseg / mmdet).
 """
-from .utils import compat  # noqa: F401  (first: shims must be active before anything loads checkpoints)
+from .utils import compat  # noqa: F401,I001  (first: shims must be active before anything loads checkpoints)
 from . import datasets, engine, evaluation, models, visualization  # noqa: F401,E402  (registration)
 from .version import __version__  # noqa: F401,E402

@@ -19,3 +19,15 @@ def run_tool(*args, cwd=REPO, timeout=600, env=None):
 @pytest.fixture(scope='session')
 def repo():
     return REPO
+
+
+@pytest.fixture(autouse=True)
+def isolated_default_scope():
+    """Each test starts with the default scope it inherited: a Runner built by one test (e.g. mmseg's) sets
+    mmengine's process-wide DefaultScope, which would otherwise send the next test's mmpretrain builds to mmseg's
+    registries."""
+    from mmengine.registry import DefaultScope
+    saved = dict(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(saved)

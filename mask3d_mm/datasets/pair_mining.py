@@ -1,12 +1,23 @@
 """Pri3D frame-pair mining and per-scene voxel chunks from depth frames in the ScanNet frame layout.
 
-Overlap of frames i, j (Pri3D sec. 3.1): pixels of either frame with a counterpart in the other, over all valid
-pixels of both. A pixel's counterpart test is "its world point falls in a voxel the other frame also occupies"
-(voxel hashing), so all pairs of a scene come from one sparse product instead of a KD-tree query per pair:
+Overlap of frames i, j -- the one definition used by mining, its test and the benchmark reference
+(Pri3D sec. 3.1: "corresponding pixels in both frames divided by the total number of points in the two frames";
+the correspondence test at 5 cm voxel resolution as in Pri3D's / PointContrast's pair preprocessing, which
+voxel-downsamples every frame to 5 cm and matches within 1.5 voxels):
 
-    counts  C (F x V): valid pixels of frame f in voxel v        occupied  O = C > 0
-    matched M = C @ O.T  (M[i, j]: pixels of i whose voxel j also sees)
-    overlap[i, j] = (M[i, j] + M[j, i]) / (n_i + n_j)
+    every valid depth pixel (every ``pixel_stride``-th per axis) is put into the 5 cm voxel of its world point;
+    pixel p of frame i has a counterpart in frame j when the centre of p's voxel lies within
+    ``match_radius`` = 1.5 voxels of the centre of a voxel that frame j occupies (on the grid: the same voxel or
+    one of its 6 face / 12 edge neighbours -- corners are sqrt(3) > 1.5 away);
+    overlap(i, j) = (m_ij + m_ji) / (n_i + n_j), m_ij = pixels of i with a counterpart in j, n_i = pixels of i.
+
+On exact synthetic depth this tracks the true co-visibility measured by ray casting (a pixel of i whose surface
+point j sees unoccluded) to a few per cent (``tests/pri3d/test_pair_mining.py``); Pri3D keeps pairs with
+overlap >= 0.3. All pairs of a scene come from sparse products instead of one KD-tree query per ordered pair:
+
+    counts  C (F x V): pixels of frame f in voxel v          occupied  O = C > 0
+    adjacency A (V x V): voxel centres within match_radius     near  N = (A @ O.T) > 0  (V x F)
+    matched M = C @ N  (M[i, j] = m_ij)
 
 Camera maths comes from ``mask3d_mm.geometry``; this module only reads files and counts.
 """
@@ -35,14 +46,11 @@ class SceneFrames:
 
 
 def read_matrix(path):
-    """A 4x4 text matrix (ScanNet pose / intrinsic file)."""
+    """A 4x4 text matrix (ScanNet pose / intrinsic file); a bad file is a DataError naming it."""
     try:
-        matrix = np.loadtxt(path, dtype=np.float64)
+        return geometry.load_matrix_txt(path)
     except (OSError, ValueError) as err:
-        raise DataError(f'{path}: cannot read a 4x4 text matrix ({err})') from err
-    if matrix.shape != (4, 4):
-        raise DataError(f'{path}: expected a 4x4 matrix, got shape {matrix.shape}')
-    return matrix
+        raise DataError(str(err)) from err
 
 
 def read_depth(path):
@@ -59,6 +67,22 @@ def read_color(path, size_hw):
     if color.shape[:2] != tuple(size_hw):
         color = cv2.resize(color, tuple(size_hw[::-1]), interpolation=cv2.INTER_AREA)
     return color[..., ::-1]  # (H, W, 3) RGB
+
+
+def list_scenes(frames_root, split=None):
+    """Scene ids of ``splits/<split>.txt``, or every ``<scene>/depth`` folder under the root."""
+    if not osp.isdir(frames_root):
+        raise DataError(f'frames root {frames_root} does not exist')
+    if split is not None:
+        list_file = osp.join(frames_root, 'splits', f'{split}.txt')
+        if not osp.isfile(list_file):
+            raise DataError(f'scene list {list_file} does not exist')
+        with open(list_file) as f:
+            return [line.strip() for line in f if line.strip()]
+    found = sorted(d for d in os.listdir(frames_root) if osp.isdir(osp.join(frames_root, d, 'depth')))
+    if not found:
+        raise DataError(f'no <scene>/depth folders under {frames_root}')
+    return found
 
 
 def sampled_frame_ids(scene_dir, frame_skip):
@@ -89,36 +113,70 @@ def load_scene(frames_root, scene_id, frame_skip=25, pixel_stride=1, with_color=
     return SceneFrames(scene_id, frame_ids, [p for p, _ in loaded], [c for _, c in loaded])
 
 
-def voxel_keys(voxel_coords, origin, extent):
-    """Scene-unique int64 key per voxel coordinate (row-major index in the scene's voxel bounding box)."""
-    return np.ravel_multi_index(tuple((voxel_coords - origin).T), tuple(extent))  # (M,)
+def neighbour_offsets(match_radius):
+    """Integer voxel offsets ``(K, 3)`` whose centre distance is <= ``match_radius`` voxels (1.5 -> 19)."""
+    reach = int(np.floor(match_radius))
+    steps = np.arange(-reach, reach + 1)
+    offsets = np.stack(np.meshgrid(steps, steps, steps, indexing='ij'), -1).reshape(-1, 3)  # (K, 3)
+    return offsets[(offsets ** 2).sum(1) <= match_radius ** 2]
 
 
-def frame_voxel_incidence(points_per_frame, voxel_size):
-    """Sparse ``(F, V)`` matrix of valid-pixel counts per frame and voxel."""
-    all_points = np.concatenate(points_per_frame) if points_per_frame else np.zeros((0, 3), np.float32)
-    if len(all_points) == 0:
-        return sparse.csr_matrix((len(points_per_frame), 0))
-    voxel_coords, point_to_voxel = geometry.voxelize(all_points, voxel_size)  # (V, 3), (P,)
-    frame_of_point = np.repeat(np.arange(len(points_per_frame)), [len(p) for p in points_per_frame])  # (P,)
-    counts = np.ones(len(all_points), dtype=np.float64)
-    shape = (len(points_per_frame), len(voxel_coords))
-    return sparse.csr_matrix((counts, (frame_of_point, point_to_voxel)), shape=shape)  # duplicates summed
+def frame_voxel_counts(points_per_frame, voxel_size):
+    """Sparse ``(F, V)`` pixel counts per frame and occupied voxel, and the voxels' keys ``(V,)`` (ascending
+    ``geometry.voxel_hash``). Voxelized frame by frame: F small sorts are cheaper than one of all points."""
+    frame_keys, frame_counts = [], []
+    for points in points_per_frame:
+        voxel_coords, point_to_voxel = geometry.voxelize(points, voxel_size)  # (V_f, 3), (P_f,)
+        frame_keys.append(geometry.voxel_hash(voxel_coords))
+        frame_counts.append(np.bincount(point_to_voxel, minlength=len(voxel_coords)))
+    voxel_keys, columns = np.unique(np.concatenate(frame_keys), return_inverse=True)  # (V,), (sum V_f,)
+    rows = np.repeat(np.arange(len(points_per_frame)), [len(k) for k in frame_keys])
+    values = np.concatenate(frame_counts).astype(np.float64)
+    counts = sparse.csr_matrix((values, (rows, columns)), shape=(len(points_per_frame), len(voxel_keys)))
+    return counts, voxel_keys
 
 
-def overlap_matrix(points_per_frame, voxel_size=0.05):
-    """Symmetric ``(F, F)`` Pri3D overlap of every frame pair (diagonal = 1 for non-empty frames)."""
-    counts = frame_voxel_incidence(points_per_frame, voxel_size)  # (F, V)
+def voxel_adjacency(voxel_keys, offsets):
+    """Sparse ``(V, V)`` 0/1 matrix: ``[a, b] = 1`` when voxel b is voxel a moved by one of ``offsets``.
+
+    ``voxel_hash`` packs x, y, z into separate bit fields, so moving a voxel adds a constant to its key:
+    ``hash(c + o) = hash(c) + hash(o) - hash(0)`` while every field stays in range (checked)."""
+    coords = geometry.voxel_unhash(voxel_keys)  # (V, 3)
+    if len(coords) and (coords.min() <= geometry.VOXEL_COORD_MIN or coords.max() >= geometry.VOXEL_COORD_MAX):
+        raise ValueError('voxels at the edge of the hashable range; use a larger voxel_size')
+    key_steps = geometry.voxel_hash(offsets) - geometry.voxel_hash(np.zeros(3, np.int64))  # (K,)
+    rows, cols = [], []
+    for step in key_steps:
+        pos = np.searchsorted(voxel_keys, voxel_keys + step).clip(max=max(len(voxel_keys) - 1, 0))
+        found = voxel_keys[pos] == voxel_keys + step
+        rows.append(np.flatnonzero(found))
+        cols.append(pos[found])
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(voxel_keys), len(voxel_keys)))
+
+
+def overlap_matrix(points_per_frame, voxel_size=0.05, match_radius=1.5):
+    """Symmetric ``(F, F)`` overlap of every frame pair (module doc); diagonal = 1 for non-empty frames.
+
+    ``points_per_frame``: world points ``(P_f, 3)`` of each frame's (strided) valid pixels.
+    ``match_radius``: in voxels."""
+    num_frames = len(points_per_frame)
+    if sum(len(p) for p in points_per_frame) == 0:
+        return np.zeros((num_frames, num_frames))
+    counts, voxel_keys = frame_voxel_counts(points_per_frame, voxel_size)  # (F, V), (V,)
     occupied = (counts > 0).astype(np.float64)
-    matched = (counts @ occupied.T).toarray()  # (F, F) pixels of i in voxels j sees
+    near = voxel_adjacency(voxel_keys, neighbour_offsets(match_radius)) @ occupied.T  # (V, F)
+    near.data[:] = 1.0  # voxel v has a voxel of frame f within the radius
+    matched = (counts @ near).toarray()  # (F, F) m_ij
     num_pixels = np.asarray(counts.sum(axis=1)).ravel()  # (F,)
     total = num_pixels[:, None] + num_pixels[None, :]
     return np.divide(matched + matched.T, total, out=np.zeros_like(matched), where=total > 0)
 
 
-def mine_scene_pairs(scene: SceneFrames, min_overlap=0.3, voxel_size=0.05) -> List[Tuple[int, int, float]]:
+def mine_scene_pairs(scene: SceneFrames, min_overlap=0.3, voxel_size=0.05,
+                     match_radius=1.5) -> List[Tuple[int, int, float]]:
     """``(frame_i, frame_j, overlap)`` for i < j with overlap >= ``min_overlap``."""
-    overlaps = overlap_matrix(scene.points, voxel_size)
+    overlaps = overlap_matrix(scene.points, voxel_size, match_radius)
     rows, cols = np.nonzero(np.triu(overlaps >= min_overlap, k=1))
     return [(scene.frame_ids[i], scene.frame_ids[j], float(overlaps[i, j])) for i, j in zip(rows, cols)]
 
@@ -169,7 +227,7 @@ def parse_pair_line(line, source='pairs file'):
 
 
 def process_scene(frames_root, scene_id, work_dir, min_overlap=0.3, frame_skip=25, voxel_size=0.05,
-                  pixel_stride=2, chunk_voxel_size: Optional[float] = 0.02):
+                  pixel_stride=2, chunk_voxel_size: Optional[float] = 0.02, match_radius=1.5):
     """Mine one scene into ``<work_dir>/pairs/<scene>.txt`` and ``<work_dir>/chunks/<scene>.npz`` (atomic).
     Returns the number of pairs; a scene whose result files exist is skipped (resumable)."""
     pair_file = osp.join(work_dir, 'pairs', f'{scene_id}.txt')
@@ -177,11 +235,13 @@ def process_scene(frames_root, scene_id, work_dir, min_overlap=0.3, frame_skip=2
     if osp.isfile(pair_file) and (chunk_voxel_size is None or osp.isfile(chunk_file)):
         with open(pair_file) as f:
             return sum(1 for line in f if line.strip())
+    for path in (pair_file, chunk_file):
+        os.makedirs(osp.dirname(path), exist_ok=True)
     scene = load_scene(frames_root, scene_id, frame_skip, pixel_stride, with_color=chunk_voxel_size is not None)
     if chunk_voxel_size is not None:
         coords, colors = fuse_scene_voxels(scene, chunk_voxel_size)
         atomic_save_npz(chunk_file, coords=coords, colors=colors, voxel_size=np.float32(chunk_voxel_size))
-    pairs = mine_scene_pairs(scene, min_overlap, voxel_size)
+    pairs = mine_scene_pairs(scene, min_overlap, voxel_size, match_radius)
     atomic_save_text(pair_file, [pair_line(scene_id, *pair) for pair in pairs])
     return len(pairs)
 

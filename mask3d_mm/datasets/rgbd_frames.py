@@ -4,7 +4,9 @@ import os.path as osp
 from typing import List, Sequence, Union
 
 from mmengine.dataset import BaseDataset
-from mmpretrain.registry import DATASETS
+from mmpretrain.registry import DATASETS, TRANSFORMS
+
+from mask3d_mm.utils.errors import DataError
 
 
 def _frame_ids(folder: str, suffix: str) -> List[int]:
@@ -36,6 +38,8 @@ class RGBDFrameDataset(BaseDataset):
             raise ValueError(f'frame_skip must be >= 1, got {frame_skip}')
         self.scenes = scenes
         self.frame_skip = frame_skip
+        # build with mmpretrain's registry so the pipeline works without a default scope (tools, tests)
+        pipeline = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
         super().__init__(data_root=data_root, pipeline=pipeline, **kwargs)
 
     def _scene_ids(self) -> List[str]:
@@ -43,30 +47,30 @@ class RGBDFrameDataset(BaseDataset):
             return list(self.scenes)
         list_file = self.scenes if osp.isabs(self.scenes) else osp.join(self.data_root, self.scenes)
         if not osp.isfile(list_file):
-            raise FileNotFoundError(f'scene list file not found: {list_file}')
+            raise DataError(f'scene list file not found: {list_file}')
         with open(list_file) as f:
             return [line.strip() for line in f if line.strip()]
 
     def load_data_list(self) -> List[dict]:
         if not osp.isdir(self.data_root):
-            raise FileNotFoundError(f'RGBDFrameDataset: data_root {self.data_root!r} does not exist '
-                                    '(generate data/synthetic or point data_root at extracted ScanNet frames)')
+            raise DataError(f'RGBDFrameDataset: data_root {self.data_root!r} does not exist '
+                            '(generate data/synthetic or point data_root at extracted ScanNet frames)')
         scene_ids = self._scene_ids()
         if not scene_ids:
-            raise ValueError(f'RGBDFrameDataset: no scenes listed in {self.scenes!r} under {self.data_root}')
+            raise DataError(f'RGBDFrameDataset: no scenes listed in {self.scenes!r} under {self.data_root}')
         data_list = []
         for scene_id in scene_ids:
             color_dir = osp.join(self.data_root, scene_id, 'color')
             if not osp.isdir(color_dir):
-                raise FileNotFoundError(f'RGBDFrameDataset: scene {scene_id!r} has no color folder {color_dir}')
+                raise DataError(f'RGBDFrameDataset: scene {scene_id!r} has no color folder {color_dir}')
             for frame_id in _frame_ids(color_dir, '.jpg')[::self.frame_skip]:
                 depth_path = osp.join(self.data_root, scene_id, 'depth', f'{frame_id}.png')
                 if not osp.isfile(depth_path):
-                    raise FileNotFoundError(f'RGBDFrameDataset: missing depth for frame {frame_id} of scene '
-                                            f'{scene_id}: {depth_path}')
+                    raise DataError(f'RGBDFrameDataset: missing depth for frame {frame_id} of scene '
+                                    f'{scene_id}: {depth_path}')
                 data_list.append(dict(img_path=osp.join(color_dir, f'{frame_id}.jpg'), depth_path=depth_path,
                                       scene_id=scene_id, frame_id=frame_id))
         if not data_list:
-            raise ValueError(f'RGBDFrameDataset: no color/<N>.jpg frames in scenes {scene_ids} under '
-                             f'{self.data_root}')
+            raise DataError(f'RGBDFrameDataset: no color/<N>.jpg frames in scenes {scene_ids} under '
+                            f'{self.data_root}')
         return data_list

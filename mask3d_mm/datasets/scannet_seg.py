@@ -4,15 +4,15 @@ Frames are listed per scene: ``<root>/<scene>/color/<N>.jpg`` with the label ``<
 <N>.png`` (uint8 train ids 0..19, 255 = ignore; written by the converter / the synthetic world). ScanNet-25k
 (``scannet_frames_25k``) names frames zero-padded (``000100.jpg``); names are kept as they are and sorted by
 their number. Splits are scene lists (``splits/train.txt``, ``splits/val.txt``); data-efficient fine-tuning uses
-``splits/train_{pct}.txt`` (``write_scene_subsets`` writes nested random subsets).
+``splits/train_{pct}.txt`` (nested scene subsets written by
+``mask3d_mm.datasets.converters.scannet_2d.write_data_efficient_splits``).
 
 The official ScanNet 2D benchmark scores predictions and labels resized (nearest) to 640x480;
 ``ScanNet2DIoUMetric`` does that before mmseg's IoU computation.
 """
 import os
 import os.path as osp
-import random
-from typing import Dict, List, Sequence
+from typing import List, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -42,30 +42,6 @@ def read_scene_list(list_file: str) -> List[str]:
     if not scene_ids:
         raise DataError(f'scene list file is empty: {list_file}')
     return scene_ids
-
-
-def _write_lines_atomic(path: str, lines: Sequence[str]) -> None:
-    tmp_path = f'{path}.tmp{os.getpid()}'
-    with open(tmp_path, 'w') as f:
-        f.write(''.join(f'{line}\n' for line in lines))
-    os.replace(tmp_path, path)
-
-
-def write_scene_subsets(data_root: str, percents: Sequence[int] = DATA_EFFICIENT_PERCENTS, seed: int = 0,
-                        train_list: str = 'splits/train.txt') -> Dict[int, str]:
-    """Write ``splits/train_{pct}.txt``: nested random scene subsets (smaller ones are prefixes of larger ones,
-    so each added percent only adds scenes), at least one scene each. Returns {pct: path}."""
-    scene_ids = read_scene_list(osp.join(data_root, train_list))
-    shuffled = sorted(scene_ids)
-    random.Random(seed).shuffle(shuffled)
-    paths = {}
-    for pct in percents:
-        if not 0 < pct <= 100:
-            raise ValueError(f'subset percent must be in (0, 100], got {pct}')
-        num_scenes = max(1, round(len(shuffled) * pct / 100))
-        paths[pct] = osp.join(data_root, osp.dirname(train_list), f'train_{pct}.txt')
-        _write_lines_atomic(paths[pct], sorted(shuffled[:num_scenes]))
-    return paths
 
 
 @DATASETS.register_module()

@@ -13,6 +13,8 @@ from mmengine import fileio
 from mmpretrain.datasets.transforms import BEiTMaskGenerator, PackInputs, RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
 
+from mask3d_mm.utils.errors import DataError
+
 
 @TRANSFORMS.register_module()
 class LoadRGBDFromFile(LoadImageFromFile):
@@ -34,7 +36,7 @@ class LoadRGBDFromFile(LoadImageFromFile):
                                  backend='cv2')
         if depth is None or depth.dtype != np.uint16 or depth.ndim != 2:
             got = 'undecodable data' if depth is None else f'{depth.dtype} array of shape {depth.shape}'
-            raise ValueError(f'{depth_path}: expected a single-channel uint16 depth PNG (millimetres), got {got}')
+            raise DataError(f'{depth_path}: expected a single-channel uint16 depth PNG (millimetres), got {got}')
         depth_hw = depth.shape
         if results['img'].shape[:2] != depth_hw:
             results['img'] = mmcv.imresize(results['img'], depth_hw[::-1], interpolation='area')

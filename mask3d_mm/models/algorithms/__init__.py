@@ -1,2 +1,5 @@
 # Importing this package registers its modules; add one import line per module.
-from . import mask3d  # noqa: F401
+from . import (
+    mask3d,  # noqa: F401
+    pri3d,  # noqa: F401  (Pri3D)
+)

@@ -9,8 +9,15 @@ from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 from torch import nn
 
-from ..sparse import (DownConv3d, SparseVoxels, SubMConv3d, UpConv3d, check_coords, spconv_available,
-                      to_spconv_input)
+from ..sparse import (
+    DownConv3d,
+    SparseVoxels,
+    SubMConv3d,
+    UpConv3d,
+    check_coords,
+    spconv_available,
+    to_spconv_input,
+)
 
 BACKENDS = ('torch', 'spconv', 'auto')
 

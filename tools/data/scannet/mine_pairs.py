@@ -3,21 +3,20 @@
     python tools/data/scannet/mine_pairs.py --frames-root data/scannet/frames --out data/scannet/pri3d/pairs.txt \
         --min-overlap 0.3 --workers 8 [--frame-skip 25] [--split train]
 
+Overlap definition (Pri3D's, 5 cm voxels): see ``mask3d_mm/datasets/pair_mining.py``.
 Writes ``pairs.txt`` (colour paths relative to --frames-root, then the overlap) and, next to it,
 ``pairs/<scene>.txt`` + ``chunks/<scene>.npz`` per scene. Per-scene files are written atomically, and scenes whose
 files exist are skipped, so an interrupted run resumes where it stopped.
 """
 import argparse
-import os
 import os.path as osp
 from functools import partial
 from multiprocessing import Pool
 
 from tqdm import tqdm
 
-from mask3d_mm.datasets.pair_mining import merge_pair_files, process_scene
+from mask3d_mm.datasets.pair_mining import list_scenes, merge_pair_files, process_scene
 from mask3d_mm.utils.cli import run_cli
-from mask3d_mm.utils.errors import DataError
 
 
 def parse_args(argv=None):
@@ -27,6 +26,8 @@ def parse_args(argv=None):
     parser.add_argument('--min-overlap', type=float, default=0.3)
     parser.add_argument('--frame-skip', type=int, default=25, help='use every N-th frame of a scene')
     parser.add_argument('--voxel-size', type=float, default=0.05, help='voxel size (m) of the overlap test')
+    parser.add_argument('--match-radius', type=float, default=1.5,
+                        help='a pixel matches a voxel of the other frame within this many voxels (centre distance)')
     parser.add_argument('--pixel-stride', type=int, default=2, help='use every N-th pixel per axis')
     parser.add_argument('--chunk-voxel-size', type=float, default=0.02, help='voxel size (m) of scene chunks')
     parser.add_argument('--no-chunks', action='store_true', help='skip the scene voxel chunks (view loss only)')
@@ -35,29 +36,13 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def scene_ids(frames_root, split):
-    if not osp.isdir(frames_root):
-        raise DataError(f'--frames-root {frames_root} does not exist')
-    if split is not None:
-        list_file = osp.join(frames_root, 'splits', f'{split}.txt')
-        if not osp.isfile(list_file):
-            raise DataError(f'scene list {list_file} does not exist')
-        with open(list_file) as f:
-            return [line.strip() for line in f if line.strip()]
-    found = sorted(d for d in os.listdir(frames_root) if osp.isdir(osp.join(frames_root, d, 'depth')))
-    if not found:
-        raise DataError(f'no <scene>/depth folders under {frames_root}')
-    return found
-
-
 def main(argv=None):
     args = parse_args(argv)
-    scenes = scene_ids(args.frames_root, args.split)
+    scenes = list_scenes(args.frames_root, args.split)
     work_dir = osp.dirname(osp.abspath(args.out))
-    for sub in ('pairs', 'chunks'):
-        os.makedirs(osp.join(work_dir, sub), exist_ok=True)
     job = partial(process_scene, args.frames_root, work_dir=work_dir, min_overlap=args.min_overlap,
-                  frame_skip=args.frame_skip, voxel_size=args.voxel_size, pixel_stride=args.pixel_stride,
+                  frame_skip=args.frame_skip, voxel_size=args.voxel_size, match_radius=args.match_radius,
+                  pixel_stride=args.pixel_stride,
                   chunk_voxel_size=None if args.no_chunks else args.chunk_voxel_size)
     with Pool(args.workers) if args.workers > 1 else _Serial() as pool:
         for _ in tqdm(pool.imap_unordered(job, scenes), total=len(scenes), desc='scenes'):

@@ -1,0 +1,53 @@
+# ScanNet 20-class semantic segmentation, Pri3D protocol: ResNet-50 UNet (encoder + decoder from Pri3D,
+# tools/model_converters/pri3d_to_backbone.py --target unet) at 240x320, a 1x1-conv classifier on the 1/2-res
+# UNet output (mmseg FCNHead with num_convs=0). Scored by ScanNet2DIoUMetric (640x480, nearest).
+_base_ = [
+    'mmseg::_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_20k.py', '../_base_/scannet_seg.py'
+]
+custom_imports = dict(imports=['mask3d_mm'], allow_failed_imports=False)
+crop_size = (240, 320)
+model = dict(
+    type='EncoderDecoder',
+    data_preprocessor=dict(
+        type='SegDataPreProcessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        pad_val=0,
+        seg_pad_val=255,
+        size=crop_size),
+    backbone=dict(
+        type='ResNetUNet',
+        depth=50,
+        decoder_channels=(256, 128, 64, 64),
+        init_cfg=dict(type='Pretrained', checkpoint='pretrain/pri3d_r50_unet.pth', prefix='backbone.')),
+    decode_head=dict(
+        type='FCNHead',
+        in_channels=64,
+        channels=64,
+        num_convs=0,
+        concat_input=False,
+        dropout_ratio=0.0,
+        num_classes=20,
+        align_corners=False,
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='Resize', scale=(320, 240), keep_ratio=False),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(320, 240), keep_ratio=False),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4))

@@ -1,0 +1,3 @@
+# nyuv2-40-480x480, ViT-B/16 from mmpretrain's MAE ImageNet-1k pretraining.
+_base_ = './upernet_vit-b16-mask3d_8xb2-amp-20k_nyuv2-40-480x480.py'
+model = dict(backbone=dict(init_cfg=dict(checkpoint='pretrain/mae_vit-b16_in1k.pth')))

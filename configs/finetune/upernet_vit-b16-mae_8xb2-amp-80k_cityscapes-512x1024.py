@@ -1,0 +1,3 @@
+# cityscapes-512x1024, ViT-B/16 from mmpretrain's MAE ImageNet-1k pretraining.
+_base_ = './upernet_vit-b16-mask3d_8xb2-amp-80k_cityscapes-512x1024.py'
+model = dict(backbone=dict(init_cfg=dict(checkpoint='pretrain/mae_vit-b16_in1k.pth')))

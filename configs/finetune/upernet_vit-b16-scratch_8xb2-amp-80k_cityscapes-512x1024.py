@@ -1,0 +1,4 @@
+# cityscapes-512x1024, ViT-B/16 from random initialisation (no layer-wise lr decay).
+_base_ = './upernet_vit-b16-mask3d_8xb2-amp-80k_cityscapes-512x1024.py'
+model = dict(backbone=dict(init_cfg=None))
+optim_wrapper = dict(paramwise_cfg=dict(layer_decay_rate=1.0))

@@ -1,0 +1,56 @@
+# Pri3D view-invariant pretraining of a ResNet-50 UNet on ScanNet frame pairs (Pri3D paper: SGD lr 0.1,
+# momentum 0.9, batch 64, 240x320, lr x0.99 every 1000 iters, 60k iters; colour-only augmentation).
+# Data: frames in the ScanNet layout under data_root, pairs mined with
+#   python tools/data/scannet/mine_pairs.py --frames-root data/scannet/frames \
+#       --out data/scannet/frames/pri3d/pairs.txt --min-overlap 0.3 --frame-skip 25 --split train --workers 8
+# ImageNet init of the encoder: set `imagenet_checkpoint` to a local mmpretrain ResNet checkpoint (no download).
+_base_ = 'mmpretrain::_base_/default_runtime.py'
+custom_imports = dict(imports=['mask3d_mm'], allow_failed_imports=False)
+default_scope = 'mmpretrain'
+
+data_root = 'data/scannet/frames/'
+imagenet_checkpoint = None  # e.g. 'pretrain/resnet50_8xb32_in1k.pth'
+encoder_init = None if imagenet_checkpoint is None else dict(
+    type='Pretrained', checkpoint=imagenet_checkpoint, prefix='backbone.')
+
+color_augmentation = [
+    dict(type='RandomApply', prob=0.8,
+         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)]),
+    dict(type='RandomGrayscale', prob=0.2, keep_channels=True, channel_weights=(0.114, 0.587, 0.2989)),
+    dict(type='GaussianBlur', magnitude_range=(0.1, 2.0), magnitude_std='inf', prob=0.5),
+]
+train_pipeline = [
+    dict(type='LoadPri3DPair', scale=(320, 240)),
+    dict(type='ApplyToEachView', transforms=color_augmentation),
+    dict(type='PackPri3DInputs'),
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type='Pri3DPairDataset', data_root=data_root, ann_file='pri3d/pairs.txt', with_chunks=False,
+                 min_overlap=0.3, pipeline=train_pipeline))
+
+model = dict(
+    type='Pri3D',
+    mode='view',
+    data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[123.675, 116.28, 103.53],
+                           std=[58.395, 57.12, 57.375], to_rgb=True),
+    backbone=dict(type='ResNetUNet', depth=50, decoder_channels=(256, 128, 64, 64),
+                  encoder_cfg=dict(init_cfg=encoder_init)),
+    feat_channels=64,
+    num_samples=1024,
+    depth_tol=0.05,
+    loss=dict(type='PointInfoNCE', temperature=0.4, symmetric=True))
+
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4))
+param_scheduler = [dict(type='StepLR', step_size=1000, gamma=0.99, by_epoch=False)]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=60000)
+auto_scale_lr = dict(base_batch_size=64, enable=False)
+
+default_hooks = dict(logger=dict(type='LoggerHook', interval=50),
+                     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=5000, max_keep_ckpts=3))
+log_processor = dict(by_epoch=False)
+randomness = dict(seed=0, diff_rank_seed=True)

@@ -1,0 +1,267 @@
+"""Extract ScanNet ``.sens`` files into the frame layout (CONTRIBUTING.md): every Nth frame's colour, depth, pose.
+
+Per scene ``<out>/<scene>/``: ``color/<N>.jpg``, ``depth/<N>.png`` (uint16 mm), ``pose/<N>.txt`` and
+``intrinsic/{intrinsic,extrinsic}_{color,depth}.txt``; N is the frame's index in the ``.sens``.
+
+Speed: only the selected frames are read (the others are seeked past). When the colour is JPEG and no resize
+is asked for, the JPEG bytes are written straight through (no decode, no re-encode: exact and fast); otherwise
+JPEGs are decoded shrunk in the DCT domain where the size allows it (``IMREAD_REDUCED_COLOR_{2,4,8}``), resized
+(area when shrinking, linear when enlarging) and re-encoded. Depth is resized nearest (``INTER_NEAREST_EXACT``:
+the source pixel whose extent holds the target pixel centre), and the intrinsics are scaled with
+``geometry.scale_intrinsics`` (pixel centres at integer coordinates), so backprojection stays consistent.
+
+Robustness: files are written atomically; ``.extract_in_progress.json`` marks a scene being extracted and
+``.extract_done.json`` (with the per-scene stats) a finished one, so a re-run skips finished scenes and redoes
+interrupted ones. Frames with a non-finite or non-rigid pose are skipped and counted. A failing scene is reported
+and does not stop the others.
+"""
+import json
+import os
+import os.path as osp
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+from mask3d_mm import geometry
+from mask3d_mm.utils.errors import DataError
+
+from .io import remove_stale_temporaries, write_bytes_atomic, write_image_atomic, write_matrix_atomic, write_text_atomic
+from .sens import SensFrame, SensReader
+
+DONE_MARKER = '.extract_done.json'
+PROGRESS_MARKER = '.extract_in_progress.json'
+OUTPUT_DIRS = ('color', 'depth', 'pose', 'intrinsic')
+SKIP_NON_FINITE_POSE = 'pose has inf/NaN'
+SKIP_NON_RIGID_POSE = 'pose is not rigid'
+JPEG_REDUCTIONS = (8, 4, 2)
+
+
+@dataclass
+class ExtractOptions:
+    frame_skip: int = 1
+    size: Optional[Tuple[int, int]] = None  # (width, height) of colour and depth output; None = as recorded
+    jpeg_quality: int = 95  # only used when the colour has to be re-encoded
+    overwrite: bool = False  # redo scenes already extracted (also needed to change frame_skip / size)
+
+    def marker_params(self):
+        return dict(frame_skip=self.frame_skip, size=list(self.size) if self.size else None)
+
+
+@dataclass
+class SceneResult:
+    scene_id: str
+    status: str  # 'extracted', 'already done' or 'failed'
+    num_frames: int = 0  # frames in the .sens
+    frames_written: int = 0
+    skipped: Dict[str, List[int]] = field(default_factory=dict)  # reason -> frame indices
+    error: str = ''
+    seconds: float = 0.0
+
+
+# ------------------------------------------------------------------------------------------------- one scene
+def extract_scene(sens_path: str, scene_dir: str, options: ExtractOptions) -> SceneResult:
+    """Extract one ``.sens`` into ``scene_dir``; a scene already done with the same options is not redone."""
+    start = time.perf_counter()
+    scene_id = osp.basename(osp.normpath(scene_dir))
+    previous = _prepare_scene_dir(scene_dir, options)
+    if previous is not None:
+        return previous
+    with SensReader(sens_path) as reader:
+        writer = _FrameWriter(reader, scene_dir, options)
+        writer.write_intrinsics()
+        result = SceneResult(scene_id, 'extracted', num_frames=reader.header.num_frames)
+        for frame in reader.frames(options.frame_skip):
+            reason = pose_problem(frame.camera_to_world)
+            if reason:
+                result.skipped.setdefault(reason, []).append(frame.index)
+                continue
+            writer.write_frame(frame)
+            result.frames_written += 1
+    result.seconds = round(time.perf_counter() - start, 3)
+    write_text_atomic(osp.join(scene_dir, DONE_MARKER),
+                      json.dumps(dict(options=options.marker_params(), result=asdict(result)), indent=1))
+    os.remove(osp.join(scene_dir, PROGRESS_MARKER))
+    return result
+
+
+def pose_problem(camera_to_world: np.ndarray) -> str:
+    """Why a pose cannot be used ('' if it can): ScanNet writes -inf for frames the tracker lost."""
+    if not np.isfinite(camera_to_world).all():
+        return SKIP_NON_FINITE_POSE
+    if not geometry.is_valid_pose(camera_to_world.astype(np.float64)):
+        return SKIP_NON_RIGID_POSE
+    return ''
+
+
+def _read_marker(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None  # missing or unreadable (cannot be half-written: markers are written atomically)
+
+
+def _prepare_scene_dir(scene_dir, options) -> Optional[SceneResult]:
+    """The previous result if the scene is done with these options; else get the folder ready to (re)extract."""
+    params = options.marker_params()
+    done = _read_marker(osp.join(scene_dir, DONE_MARKER))
+    if done is not None and not options.overwrite:
+        if done.get('options') != params:
+            raise DataError(f'{scene_dir}: already extracted with {done.get("options")}, now asked for {params}; '
+                            'pass --overwrite to re-extract (or choose another --out)')
+        return SceneResult(**dict(done['result'], status='already done'))
+    in_progress = _read_marker(osp.join(scene_dir, PROGRESS_MARKER))
+    if done is not None or (in_progress is not None and in_progress.get('options') != params):
+        for name in OUTPUT_DIRS:  # our own output of other options: remove so no stale frame survives
+            shutil.rmtree(osp.join(scene_dir, name), ignore_errors=True)
+    if done is not None:
+        os.remove(osp.join(scene_dir, DONE_MARKER))
+    for name in OUTPUT_DIRS:
+        os.makedirs(osp.join(scene_dir, name), exist_ok=True)
+    remove_stale_temporaries([scene_dir] + [osp.join(scene_dir, name) for name in OUTPUT_DIRS])
+    write_text_atomic(osp.join(scene_dir, PROGRESS_MARKER), json.dumps(dict(options=params)))
+    return None
+
+
+class _FrameWriter:
+    """Turns ``SensFrame``s into the layout's files at the requested size."""
+
+    def __init__(self, reader: SensReader, scene_dir: str, options: ExtractOptions):
+        header = reader.header
+        self.reader, self.scene_dir, self.options = reader, scene_dir, options
+        self.color_source = (header.color_width, header.color_height)
+        self.depth_source = (header.depth_width, header.depth_height)
+        self.color_size = tuple(options.size or self.color_source)  # (W, H)
+        self.depth_size = tuple(options.size or self.depth_source)
+        self.copy_jpeg = header.color_compression == 'jpeg' and self.color_size == self.color_source
+        self.jpeg_reduction = _jpeg_reduction(self.color_source, self.color_size) \
+            if header.color_compression == 'jpeg' else 1
+        self.depth_to_mm = 1000.0 / header.depth_shift
+
+    def write_intrinsics(self):
+        header = self.reader.header
+        folder = osp.join(self.scene_dir, 'intrinsic')
+        for name, K, source, target in (('color', header.intrinsic_color, self.color_source, self.color_size),
+                                        ('depth', header.intrinsic_depth, self.depth_source, self.depth_size)):
+            K = np.asarray(K, dtype=np.float64)
+            if target != source:
+                K = geometry.scale_intrinsics(K, target[0] / source[0], target[1] / source[1])
+            write_matrix_atomic(osp.join(folder, f'intrinsic_{name}.txt'), K)
+        write_matrix_atomic(osp.join(folder, 'extrinsic_color.txt'), header.extrinsic_color)
+        write_matrix_atomic(osp.join(folder, 'extrinsic_depth.txt'), header.extrinsic_depth)
+
+    def write_frame(self, frame: SensFrame):
+        self.write_color(frame, osp.join(self.scene_dir, 'color', f'{frame.index}.jpg'))
+        write_image_atomic(osp.join(self.scene_dir, 'depth', f'{frame.index}.png'), self.depth_mm(frame))
+        write_matrix_atomic(osp.join(self.scene_dir, 'pose', f'{frame.index}.txt'), frame.camera_to_world)
+
+    def write_color(self, frame, path):
+        if self.copy_jpeg:
+            self.reader.check_jpeg(frame)
+            write_bytes_atomic(path, frame.color_data)
+            return
+        bgr = self.reader.decode_color(frame, bgr=True, reduce=self.jpeg_reduction)  # (h, w, 3)
+        if (bgr.shape[1], bgr.shape[0]) != self.color_size:
+            shrink = self.color_size[0] < bgr.shape[1]
+            bgr = cv2.resize(bgr, self.color_size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+        write_image_atomic(path, bgr, [cv2.IMWRITE_JPEG_QUALITY, self.options.jpeg_quality])
+
+    def depth_mm(self, frame) -> np.ndarray:
+        """(H, W) uint16 millimetres at the output size; depths beyond 65.535 m become 0 (invalid)."""
+        depth = self.reader.decode_depth(frame)  # (h, w) uint16, depth_shift units
+        if self.depth_to_mm != 1.0:
+            scaled = np.rint(depth * self.depth_to_mm)
+            depth = np.where(scaled <= np.iinfo(np.uint16).max, scaled, 0).astype(np.uint16)
+        if self.depth_size != self.depth_source:
+            depth = cv2.resize(depth, self.depth_size, interpolation=cv2.INTER_NEAREST_EXACT)
+        return depth
+
+
+def _jpeg_reduction(source, target):
+    """Largest DCT-domain shrink factor that divides the source size and stays >= the target size."""
+    for factor in JPEG_REDUCTIONS:
+        if all(s % factor == 0 and s // factor >= t for s, t in zip(source, target)):
+            return factor
+    return 1
+
+
+# ------------------------------------------------------------------------------------------------- many scenes
+def find_sens_files(sens_root: str, scene_ids: Optional[Sequence[str]] = None) -> List[Tuple[str, str]]:
+    """(scene id, path) of ``<sens_root>/<scene>/<scene>.sens``, for the given scenes or all found ones.
+    A listed scene without its file is kept (its extraction fails with a clear message)."""
+    if not osp.isdir(sens_root):
+        raise DataError(f'--sens-root {sens_root}: no such folder')
+    if scene_ids is None:
+        scene_ids = sorted(name for name in os.listdir(sens_root)
+                           if osp.isfile(osp.join(sens_root, name, f'{name}.sens')))
+        if not scene_ids:
+            raise DataError(f'{sens_root}: no <scene>/<scene>.sens files found')
+    return [(scene_id, osp.join(sens_root, scene_id, f'{scene_id}.sens')) for scene_id in scene_ids]
+
+
+def extract_one(scene_id: str, sens_path: str, out_root: str, options: ExtractOptions) -> SceneResult:
+    """``extract_scene`` that reports failures instead of raising (one bad scene must not stop the rest)."""
+    start = time.perf_counter()
+    try:
+        if not osp.isfile(sens_path):
+            raise DataError(f'{sens_path}: no such .sens file')
+        return extract_scene(sens_path, osp.join(out_root, scene_id), options)
+    except DataError as err:
+        message = str(err)
+    except Exception as err:  # noqa: BLE001  (reported per scene, the run goes on)
+        message = f'{sens_path}: {type(err).__name__}: {err}'
+    return SceneResult(scene_id, 'failed', error=message, seconds=round(time.perf_counter() - start, 3))
+
+
+def _init_worker():
+    cv2.setNumThreads(1)  # the pool already uses the cores
+
+
+def extract_scenes(jobs: Sequence[Tuple[str, str]], out_root: str, options: ExtractOptions, workers: int = 1,
+                   progress: bool = True) -> List[SceneResult]:
+    """Extract ``jobs`` ((scene id, .sens path)); scenes in parallel over ``workers`` processes."""
+    from tqdm import tqdm
+    os.makedirs(out_root, exist_ok=True)
+    results = []
+    with tqdm(total=len(jobs), unit='scene', desc='extract_sens', disable=not progress) as bar:
+        if workers <= 1:
+            for scene_id, sens_path in jobs:
+                results.append(extract_one(scene_id, sens_path, out_root, options))
+                bar.update()
+        else:
+            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
+                futures = {pool.submit(extract_one, scene_id, path, out_root, options): scene_id
+                           for scene_id, path in jobs}
+                for future in as_completed(futures):
+                    try:
+                        results.append(future.result())
+                    except BrokenProcessPool as err:  # a worker died (e.g. killed by the OOM killer)
+                        results.append(SceneResult(futures[future], 'failed', error=f'worker process died: {err}'))
+                    bar.update()
+    order = {scene_id: i for i, (scene_id, _) in enumerate(jobs)}
+    return sorted(results, key=lambda r: order[r.scene_id])
+
+
+def format_summary(results: Sequence[SceneResult], options: ExtractOptions) -> str:
+    """Scenes by status, frames written / skipped by reason, and every failure with its message."""
+    by_status = {status: [r for r in results if r.status == status]
+                 for status in ('extracted', 'already done', 'failed')}
+    skipped: Dict[str, int] = {}
+    for result in results:
+        for reason, indices in result.skipped.items():
+            skipped[reason] = skipped.get(reason, 0) + len(indices)
+    lines = [f'scenes: {len(results)} ({", ".join(f"{len(v)} {k}" for k, v in by_status.items())})',
+             f'frames written: {sum(r.frames_written for r in results)} of '
+             f'{sum(r.num_frames for r in results)} in the .sens files (frame skip {options.frame_skip})',
+             f'frames skipped: {sum(skipped.values())}'
+             + (f' ({", ".join(f"{reason}: {n}" for reason, n in sorted(skipped.items()))})' if skipped else '')]
+    if by_status['failed']:
+        lines.append('failed scenes:')
+        lines += [f'  {r.scene_id}: {r.error}' for r in by_status['failed']]
+    return '\n'.join(lines)

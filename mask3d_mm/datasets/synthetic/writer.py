@@ -1,0 +1,208 @@
+"""Write synthetic scenes in the ScanNet extracted-frame layout (CONTRIBUTING.md), deterministically.
+
+Same arguments -> byte-identical files (fixed seeds, deterministic encoders). Every file is written to a temp
+name and ``os.replace``d; a scene is finished when its ``.done`` marker (the generation recipe) is written, and a
+finished scene with the same recipe is skipped, so re-running into a complete dataset is a fast no-op.
+"""
+import json
+import multiprocessing
+import os
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ...utils.errors import DataError
+from ..converters.io import matrix_text, write_bytes_atomic
+from .appearance import Appearance
+from .catalog import DEFAULT_CLASSES
+from .labels import TSV_NAME, label_tsv_text
+from .scene import SyntheticScene
+from .sensor import SensorNoise
+
+FORMAT_VERSION = 1
+DONE_MARKER = '.done'
+FRAME_FOLDERS = ('color', 'depth', 'pose', 'label', 'label_nyu40', 'label_scannet20', 'instance')
+JPEG_QUALITY = 95
+VAL_FRACTION = 0.2
+
+
+def scene_id(index):
+    return f'scene{index:04d}_00'
+
+
+def scene_seed(seed, index):
+    """Seed of scene ``index`` of a dataset: depends on (seed, index) only, so adding scenes keeps earlier ones."""
+    return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1)[0])
+
+
+def split_scene_ids(scene_ids, val_fraction=VAL_FRACTION):
+    """(train, val): the last ~20% of scenes are val, at least one of each when there are >= 2 scenes."""
+    n = len(scene_ids)
+    n_val = 0 if n < 2 else min(max(1, round(val_fraction * n)), n - 1)
+    return list(scene_ids[:n - n_val]), list(scene_ids[n - n_val:])
+
+
+# ------------------------------------------------------------------------------------------------ file writing
+def write_text_atomic(path, text, only_if_changed=False):
+    """``only_if_changed``: leave an identical file untouched (shared files like the label TSV and splits)."""
+    path = Path(path)
+    if only_if_changed and path.is_file() and path.read_text() == text:
+        return
+    write_bytes_atomic(str(path), text.encode())
+
+
+def encode_image(ext, image, params=()):
+    ok, buffer = cv2.imencode(ext, image, list(params))
+    if not ok:
+        raise RuntimeError(f'cv2 could not encode a {image.dtype} {image.shape} image as {ext}')
+    return buffer.tobytes()
+
+
+def depth_to_millimetres(depth):
+    """float metres -> uint16 millimetres (rounded; 0 stays invalid; beyond 65.535 m clipped)."""
+    return np.clip(np.round(depth * 1000.0), 0, 65535).astype(np.uint16)
+
+
+def frame_files(frame, pose):
+    """{relative path stem: bytes} of one rendered frame (paths get the frame index appended)."""
+    return {
+        'color': ('.jpg', encode_image('.jpg', frame['color'][..., ::-1], (cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY))),
+        'depth': ('.png', encode_image('.png', depth_to_millimetres(frame['depth']))),
+        'pose': ('.txt', matrix_text(pose).encode()),
+        'label': ('.png', encode_image('.png', frame['label_raw'])),
+        'label_nyu40': ('.png', encode_image('.png', frame['label_nyu40'])),
+        'label_scannet20': ('.png', encode_image('.png', frame['label_scannet20'])),
+        'instance': ('.png', encode_image('.png', frame['instance'])),
+    }
+
+
+# ------------------------------------------------------------------------------------------------ one scene
+def _recipe(seed, frames, height, width, sensor_noise, appearance, classes):
+    """Everything a scene's files depend on, as the JSON the ``.done`` marker holds."""
+    recipe = dict(format=FORMAT_VERSION, seed=seed, frames=frames, height=height, width=width,
+                  sensor_noise=asdict(sensor_noise) if isinstance(sensor_noise, SensorNoise) else bool(sensor_noise),
+                  appearance=asdict(appearance), classes=[asdict(c) for c in classes])
+    return json.loads(json.dumps(recipe))  # tuples -> lists, as read back
+
+
+def _read_json(path):
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _prepare_scene_dir(scene_dir, recipe, overwrite):
+    """True if the scene is already complete with this recipe; otherwise make the folder ready to (re)write."""
+    marker = _read_json(scene_dir / DONE_MARKER)
+    if marker == recipe:
+        return True
+    if scene_dir.exists() and any(scene_dir.iterdir()):
+        is_synthetic = (_read_json(scene_dir / 'scene.json') or {}).get('generator') == __name__
+        if not is_synthetic:
+            raise DataError(f'{scene_dir}: exists and is not a synthetic scene; refusing to write into it '
+                            '(choose another --out)')
+        if marker is not None and not overwrite:
+            raise DataError(f'{scene_dir}: was generated with different settings ({DONE_MARKER} differs); '
+                            'use a fresh output folder or overwrite=True / --overwrite')
+        shutil.rmtree(scene_dir)  # ours: stale or partial, rewrite from scratch (no stale frames left behind)
+    for folder in FRAME_FOLDERS + ('intrinsic',):
+        (scene_dir / folder).mkdir(parents=True, exist_ok=True)
+    return False
+
+
+def write_scene(out_dir, index, seed, frames, height, width, sensor_noise, appearance, classes, overwrite=False):
+    """Generate scene ``index`` into ``out_dir``; returns (scene id, whether it was written (False = skipped))."""
+    sid = scene_id(index)
+    scene_dir = Path(out_dir) / sid
+    recipe = _recipe(scene_seed(seed, index), frames, height, width, sensor_noise, appearance, classes)
+    if _prepare_scene_dir(scene_dir, recipe, overwrite):
+        return sid, False
+    scene = SyntheticScene(recipe['seed'], classes=classes, appearance=appearance)
+    description = dict(generator=__name__, scene_id=sid, **scene.describe(), frames=frames,
+                       image_size=[height, width], sensor_noise=recipe['sensor_noise'])
+    write_text_atomic(scene_dir / 'scene.json', json.dumps(description, indent=1) + '\n')
+    K4 = np.eye(4)
+    K4[:3, :3] = scene.intrinsics(height, width)
+    for name in ('intrinsic_color.txt', 'intrinsic_depth.txt'):
+        write_text_atomic(scene_dir / 'intrinsic' / name, matrix_text(K4))
+    for name in ('extrinsic_color.txt', 'extrinsic_depth.txt'):  # colour and depth share one camera
+        write_text_atomic(scene_dir / 'intrinsic' / name, matrix_text(np.eye(4)))
+    for frame_index, pose in enumerate(scene.trajectory(frames)):
+        frame = scene.render(pose, K4[:3, :3], height, width, sensor_noise=sensor_noise, frame_index=frame_index)
+        for folder, (ext, data) in frame_files(frame, pose).items():
+            write_bytes_atomic(str(scene_dir / folder / f'{frame_index}{ext}'), data)
+    write_text_atomic(scene_dir / DONE_MARKER, json.dumps(recipe, sort_keys=True) + '\n')
+    return sid, True
+
+
+# ------------------------------------------------------------------------------------------------ dataset
+def _check_out_dir(out_dir):
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise DataError(f'{out_dir}: exists and is not a directory')
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise DataError(f'{out_dir}: cannot create the output directory ({e.strerror or e})') from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise DataError(f'{out_dir}: output directory is not writable')
+    return out_dir
+
+
+def _check_positive(**values):
+    for name, value in values.items():
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise ValueError(f'{name} must be a positive integer, got {value!r}')
+
+
+def _pool_context():
+    """fork where available (workers inherit the imported modules: no re-import of torch per worker)."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context('fork' if 'fork' in methods else 'spawn')
+
+
+def generate_dataset(out_dir, num_scenes=2, frames_per_scene=20, seed=0, height=240, width=320,
+                     sensor_noise=True, workers=1, appearance=None, classes=DEFAULT_CLASSES, overwrite=False,
+                     progress=None):
+    """Write ``num_scenes`` synthetic scenes into ``out_dir`` (ScanNet extracted-frame layout) plus the label
+    TSV and train / val splits; returns the scene ids.
+
+    ``progress(done, total, scene_id, written, seconds)`` is called after each scene (``written`` False: an
+    existing complete scene was kept). Bad output folders raise ``DataError``, bad arguments ``ValueError``."""
+    _check_positive(num_scenes=num_scenes, frames_per_scene=frames_per_scene, height=height, width=width,
+                    workers=workers)
+    if int(seed) < 0:
+        raise ValueError(f'seed must be a non-negative integer, got {seed}')
+    out_dir = _check_out_dir(out_dir)
+    appearance = appearance or Appearance()
+    classes = tuple(classes)
+    write_text_atomic(out_dir / TSV_NAME, label_tsv_text(), only_if_changed=True)
+    jobs = [(str(out_dir), index, int(seed), frames_per_scene, height, width, sensor_noise, appearance, classes,
+             overwrite) for index in range(num_scenes)]
+    started = time.perf_counter()
+    done = 0
+    if workers == 1:
+        for job in jobs:
+            sid, written = write_scene(*job)
+            done += 1
+            if progress:
+                progress(done, num_scenes, sid, written, time.perf_counter() - started)
+    else:
+        with ProcessPoolExecutor(min(workers, num_scenes), mp_context=_pool_context()) as pool:
+            for future in as_completed([pool.submit(write_scene, *job) for job in jobs]):
+                sid, written = future.result()
+                done += 1
+                if progress:
+                    progress(done, num_scenes, sid, written, time.perf_counter() - started)
+    scene_ids = [scene_id(index) for index in range(num_scenes)]
+    train, val = split_scene_ids(scene_ids)
+    (out_dir / 'splits').mkdir(exist_ok=True)
+    for name, ids in (('train.txt', train), ('val.txt', val)):
+        write_text_atomic(out_dir / 'splits' / name, ''.join(f'{s}\n' for s in ids), only_if_changed=True)
+    return scene_ids

@@ -1,0 +1,143 @@
+"""Pri3D pair transforms: load both views (+ frustum-cropped voxel chunks), colour-only augmentation, packing.
+
+No geometric augmentation: a crop/flip would have to be mirrored into the intrinsics and poses, and Pri3D trains
+without one. Every view keeps ``img`` and ``depth`` pixel-aligned and ``intrinsic`` matching the stored size.
+"""
+from functools import lru_cache
+
+import cv2
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform, Compose
+from mmpretrain.registry import TRANSFORMS
+from mmpretrain.structures import DataSample
+
+from mask3d_mm import geometry
+from mask3d_mm.utils.errors import DataError
+
+from ..pair_mining import read_matrix
+from .rgbd import LoadRGBDFromFile
+
+
+def resize_view(img, depth, K, out_hw):
+    """Resize a view to ``out_hw``: colour by area, depth by picking source pixels ``floor(dst * ratio)`` (no
+    blending of invalid depth), intrinsics scaled to match (exact for integer ratios such as 480x640 -> 240x320)."""
+    in_h, in_w = depth.shape
+    out_h, out_w = out_hw
+    if (in_h, in_w) == (out_h, out_w):
+        return img, depth, K
+    rows = np.floor(np.arange(out_h) * in_h / out_h).astype(int)  # (h,)
+    cols = np.floor(np.arange(out_w) * in_w / out_w).astype(int)  # (w,)
+    scale = np.diag([out_w / in_w, out_h / in_h, 1.0])
+    img = cv2.resize(img, (out_w, out_h), interpolation=cv2.INTER_AREA)
+    return img, depth[rows][:, cols], scale @ K
+
+
+def frustum_aabb(depth, K, cam_to_world):
+    """World axis-aligned box of the view frustum between the frame's nearest and farthest valid depth."""
+    valid = depth[depth > 0]
+    if valid.size == 0:
+        return None
+    corners = []
+    for z in (valid.min(), valid.max()):
+        plane = geometry.backproject_depth(np.full(depth.shape, z, np.float32), K)  # (H, W, 3)
+        corners.append(plane[[0, 0, -1, -1], [0, -1, 0, -1]])  # (4, 3) image corners
+    world = geometry.transform_points(np.concatenate(corners), cam_to_world)  # (8, 3)
+    return world.min(0), world.max(0)
+
+
+@lru_cache(maxsize=4)
+def load_chunk_file(path):
+    """Scene voxels ``coords (V, 3)`` int32, ``colors (V, 3)`` uint8, voxel size (m)."""
+    try:
+        with np.load(path) as data:
+            return data['coords'], data['colors'], float(data['voxel_size'])
+    except (OSError, KeyError, ValueError) as err:
+        raise DataError(f'{path}: not a Pri3D voxel chunk file (coords, colors, voxel_size) ({err})') from err
+
+
+def crop_chunk(coords, colors, voxel_size, box):
+    """Voxels whose centre lies in the world box."""
+    if box is None:
+        return coords[:0], colors[:0]
+    centres = (coords + 0.5) * voxel_size  # (V, 3)
+    inside = np.all((centres >= box[0]) & (centres <= box[1]), axis=1)
+    return coords[inside], colors[inside]
+
+
+@TRANSFORMS.register_module()
+class LoadPri3DPair(BaseTransform):
+    """Load the two views of a pair: ``img`` list of (H, W, 3) BGR uint8, ``depth`` list of (H, W) float32
+    metres, ``pose`` list of (4, 4) camera-to-world, ``intrinsic`` list of (3, 3); with a ``chunk_path``, also
+    ``chunk_coords`` (M, 4) int64 ``[view, x, y, z]`` voxel indices of each view's frustum crop and
+    ``chunk_colors`` (M, 3) uint8 RGB.
+
+    Args:
+        scale: output (width, height), e.g. (320, 240) as in Pri3D; None keeps the depth resolution.
+    """
+
+    def __init__(self, scale=(320, 240), depth_scale=1000.0):
+        self.scale = scale
+        self.load_rgbd = LoadRGBDFromFile(depth_scale=depth_scale)
+
+    def _load_view(self, paths):
+        view = self.load_rgbd(dict(img_path=paths['img_path'], depth_path=paths['depth_path']))
+        K = read_matrix(paths['intrinsic_path'])[:3, :3]
+        pose = read_matrix(paths['pose_path'])
+        out_hw = view['depth'].shape if self.scale is None else (self.scale[1], self.scale[0])
+        img, depth, K = resize_view(view['img'], view['depth'], K, out_hw)
+        return img, depth, K.astype(np.float32), pose.astype(np.float32)
+
+    def transform(self, results):
+        views = [self._load_view(paths) for paths in results['views']]
+        for key, index in (('img', 0), ('depth', 1), ('intrinsic', 2), ('pose', 3)):
+            results[key] = [view[index] for view in views]
+        results['img_shape'] = results['depth'][0].shape
+        if results.get('chunk_path'):
+            self._load_chunks(results)
+        return results
+
+    def _load_chunks(self, results):
+        coords, colors, voxel_size = load_chunk_file(results['chunk_path'])
+        crops = []
+        for v, (depth, K, pose) in enumerate(zip(results['depth'], results['intrinsic'], results['pose'])):
+            view_coords, view_colors = crop_chunk(coords, colors, voxel_size, frustum_aabb(depth, K, pose))
+            view_ids = np.full((len(view_coords), 1), v, dtype=np.int64)
+            crops.append((np.concatenate([view_ids, view_coords.astype(np.int64)], 1), view_colors))
+        results['chunk_coords'] = np.concatenate([c for c, _ in crops])  # (M, 4)
+        results['chunk_colors'] = np.concatenate([c for _, c in crops])  # (M, 3)
+        results['voxel_size'] = voxel_size
+
+
+@TRANSFORMS.register_module()
+class ApplyToEachView(BaseTransform):
+    """Run colour transforms (mmpretrain ``ColorJitter``, ``RandomGrayscale``, ``GaussianBlur``, ...) on each view
+    independently, so the two views of a pair get different photometric changes."""
+
+    def __init__(self, transforms):
+        self.transforms = Compose(transforms)
+
+    def transform(self, results):
+        results['img'] = [self.transforms(dict(img=img))['img'] for img in results['img']]
+        return results
+
+
+@TRANSFORMS.register_module()
+class PackPri3DInputs(BaseTransform):
+    """``inputs``: list of two (3, H, W) uint8 tensors (mmpretrain multi-view format); ``data_samples``: a
+    DataSample with ``depth`` (2, H, W), ``pose`` (2, 4, 4), ``intrinsic`` (2, 3, 3) and, with chunks,
+    ``chunk_coords`` (M, 4) / ``chunk_colors`` (M, 3)."""
+
+    meta_keys = ('scene_id', 'frame_ids', 'overlap', 'img_shape', 'voxel_size')
+
+    def transform(self, results):
+        inputs = [torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))) for img in results['img']]
+        sample = DataSample()
+        sample.set_field(torch.from_numpy(np.stack(results['depth'])), 'depth')  # (2, H, W)
+        sample.set_field(torch.from_numpy(np.stack(results['pose'])), 'pose')  # (2, 4, 4)
+        sample.set_field(torch.from_numpy(np.stack(results['intrinsic'])), 'intrinsic')  # (2, 3, 3)
+        if 'chunk_coords' in results:
+            sample.set_field(torch.from_numpy(results['chunk_coords']), 'chunk_coords')  # (M, 4)
+            sample.set_field(torch.from_numpy(results['chunk_colors']), 'chunk_colors')  # (M, 3)
+        sample.set_metainfo({k: results[k] for k in self.meta_keys if k in results})
+        return dict(inputs=inputs, data_samples=sample)

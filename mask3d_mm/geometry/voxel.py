@@ -1,0 +1,88 @@
+"""Voxel grids: integer voxel coordinates ``floor(points / voxel_size)`` and a packed int64 key per voxel.
+
+The key packs (x, y, z) into 21 bits each, offset to non-negative, x in the highest bits. So keys sort exactly
+like (x, y, z) lexicographically, a sorted ``unique`` over keys gives voxels in that order, and set operations
+between point clouds (``isin``) run on 1-D int64 arrays. Supported coordinate range per axis:
+``[VOXEL_COORD_MIN, VOXEL_COORD_MAX] = [-2**20, 2**20 - 1]`` (about +-21 km at 2 cm voxels); anything outside
+raises ValueError rather than wrapping into another voxel's key.
+
+numpy arrays or torch tensors in, same type out (see ``_backend``).
+"""
+import numpy as np
+import torch
+
+from ._backend import as_float_tensor, numpy_or_torch
+
+_BITS = 21
+_OFFSET = 1 << (_BITS - 1)
+_MASK = (1 << _BITS) - 1
+VOXEL_COORD_MIN = -_OFFSET
+VOXEL_COORD_MAX = _OFFSET - 1
+
+
+def _check_coord_range(coords: torch.Tensor):
+    if coords.numel() and not bool(((coords >= VOXEL_COORD_MIN) & (coords <= VOXEL_COORD_MAX)).all()):
+        raise ValueError(f'voxel coordinates span [{coords.min().item()}, {coords.max().item()}], outside the '
+                         f'hashable range [{VOXEL_COORD_MIN}, {VOXEL_COORD_MAX}]; use a larger voxel_size or '
+                         'recentre the points')
+
+
+@numpy_or_torch
+def voxel_hash(coords):
+    """One int64 key per integer voxel coordinate ``coords (..., 3)`` -> ``(...)``; order-preserving (see module
+    doc). Raises ValueError for coordinates outside ``[VOXEL_COORD_MIN, VOXEL_COORD_MAX]``."""
+    coords = torch.as_tensor(coords)
+    if coords.shape[-1:] != (3,) or coords.is_floating_point():
+        raise ValueError(f'coords must be integer (..., 3), got {coords.dtype} {tuple(coords.shape)}')
+    _check_coord_range(coords)
+    shifted = coords.long() + _OFFSET  # (..., 3) in [0, 2**21)
+    return (shifted[..., 0] << (2 * _BITS)) | (shifted[..., 1] << _BITS) | shifted[..., 2]
+
+
+@numpy_or_torch
+def voxel_unhash(keys):
+    """Inverse of ``voxel_hash``: ``keys (...)`` int64 -> ``coords (..., 3)`` int64."""
+    keys = torch.as_tensor(keys).long()
+    axes = [(keys >> (2 * _BITS)) & _MASK, (keys >> _BITS) & _MASK, keys & _MASK]
+    return torch.stack(axes, dim=-1) - _OFFSET
+
+
+def point_voxel_coords(points: torch.Tensor, voxel_size: float) -> torch.Tensor:
+    """``floor(points / voxel_size)`` as int64 ``(..., 3)``, validated (finite points, hashable range).
+
+    The division runs in the points' precision, so a point on a voxel face up to rounding (0.3 / 0.1 in
+    float64 is 2.9999999999999996) can land on either side; exact for power-of-two voxel sizes.
+    """
+    if not voxel_size > 0:
+        raise ValueError(f'voxel_size must be > 0, got {voxel_size}')
+    points = as_float_tensor(points)
+    if points.shape[-1:] != (3,):
+        raise ValueError(f'points must be (..., 3), got {tuple(points.shape)}')
+    if not bool(torch.isfinite(points).all()):
+        raise ValueError('points contain inf/NaN; drop invalid depth pixels (valid_depth_mask) before voxelizing')
+    coords = torch.floor(points / voxel_size)
+    _check_coord_range(coords)  # before the int cast, which would wrap huge values silently
+    return coords.long()
+
+
+@numpy_or_torch
+def voxelize(points, voxel_size: float):
+    """Occupied voxels of ``points (N, 3)``: ``voxel_coords (M, 3)`` int64, unique and sorted lexicographically
+    by (x, y, z), and ``point_to_voxel (N,)`` int64 with ``voxel_coords[point_to_voxel] == floor(points /
+    voxel_size)``."""
+    points = as_float_tensor(points)
+    if points.ndim != 2:
+        raise ValueError(f'points must be (N, 3), got {tuple(points.shape)}')
+    keys = voxel_hash(point_voxel_coords(points, voxel_size))  # (N,)
+    unique_keys, point_to_voxel = torch.unique(keys, sorted=True, return_inverse=True)  # (M,), (N,)
+    return voxel_unhash(unique_keys), point_to_voxel
+
+
+@numpy_or_torch
+def voxel_centres(voxel_coords, voxel_size: float, dtype=None):
+    """World centres ``(..., 3)`` of integer ``voxel_coords (..., 3)``: ``(coords + 0.5) * voxel_size``, in
+    ``dtype`` (torch or numpy dtype; default ``torch.get_default_dtype()``, float32 unless changed)."""
+    coords = torch.as_tensor(voxel_coords)
+    if dtype is not None and not isinstance(dtype, torch.dtype):
+        dtype = torch.from_numpy(np.empty(0, dtype)).dtype
+    return (coords.to(dtype or torch.get_default_dtype()) + 0.5) * voxel_size

@@ -1,0 +1,171 @@
+"""Pri3D (Hou et al., ICCV 2021): 3D priors for 2D backbones from RGB-D pairs.
+
+* view loss: pixels of frame i and j that see the same surface point (depth warp + depth agreement) are
+  positives in a symmetric PointInfoNCE over 1/2-resolution 2D features;
+* geo loss: pixels and the occupied 2 cm voxel of the frame's chunk their depth lands in are positives between
+  2D features and a sparse 3D UNet's voxel features (each through a small projection head).
+
+All matching happens here, batched in torch on the training device, from the depth / pose / intrinsics the
+pair dataset packs (see ``mask3d_mm.datasets.pri3d_pairs``).
+"""
+from typing import Dict, List
+
+import torch
+import torch.nn.functional as F
+from mmpretrain.models.selfsup import BaseSelfSupervisor
+from mmpretrain.registry import MODELS
+from torch import nn
+
+from mask3d_mm import geometry
+
+MODES = ('view', 'geo', 'view+geo')
+
+
+def projection_head(in_channels, out_channels):
+    """Two-layer MLP applied per pixel / voxel (rows of an ``(N, C)`` matrix)."""
+    return nn.Sequential(nn.Linear(in_channels, in_channels), nn.ReLU(inplace=True),
+                         nn.Linear(in_channels, out_channels))
+
+
+def half_res_camera(depth, K):
+    """Depth and intrinsics of the 1/2-resolution feature grid: feature pixel (u, v) <-> input pixel (2u, 2v)."""
+    scale = K.new_tensor([0.5, 0.5, 1.0])[:, None]  # (3, 1)
+    return depth[..., ::2, ::2], K * scale  # (..., h, w), (..., 3, 3)
+
+
+def sample_rows(num_rows, num_samples, device=None):
+    """Up to ``num_samples`` distinct random row indices."""
+    return torch.randperm(num_rows, device=device)[:num_samples]
+
+
+def pad_stack(rows: List[torch.Tensor], length):
+    """Stack ``(n_b, C)`` matrices into ``(B, length, C)`` + ``(B, length)`` validity."""
+    channels = rows[0].shape[1]
+    out = rows[0].new_zeros(len(rows), length, channels)
+    valid = torch.zeros(len(rows), length, dtype=torch.bool, device=rows[0].device)
+    for b, r in enumerate(rows):
+        out[b, :len(r)] = r
+        valid[b, :len(r)] = True
+    return out, valid
+
+
+@MODELS.register_module()
+class Pri3D(BaseSelfSupervisor):
+    """Args:
+        backbone: 2D backbone returning a feature map (ResNetUNet at 1/2 res; a ViT's 1/16 ``featmap`` output is
+            bilinearly upsampled to 1/2 res).
+        mode: 'view' | 'geo' | 'view+geo'.
+        backbone3d: sparse 3D UNet (``SparseUNet3D``), needed for 'geo'.
+        feat_channels: width of the 2D backbone output; ``feat3d_channels``: of the 3D one.
+        proj_channels: width of the projection heads of the geo loss (the view loss uses the features as-is).
+        num_samples: correspondences sampled per pair (view) / per frame (geo).
+        depth_tol: metres; a warped pixel matches when its depth agrees with the other frame's.
+        loss: PointInfoNCE config (Pri3D: temperature 0.4, symmetric).
+        view_weight / geo_weight: loss weights.
+    """
+
+    def __init__(self, backbone, mode='view', backbone3d=None, feat_channels=64, feat3d_channels=96,
+                 proj_channels=128, num_samples=1024, depth_tol=0.05, loss=None, view_weight=1.0, geo_weight=1.0,
+                 data_preprocessor=None, init_cfg=None, **kwargs):
+        if mode not in MODES:
+            raise ValueError(f'Pri3D mode must be one of {MODES}, got {mode!r}')
+        if 'geo' in mode and backbone3d is None:
+            raise ValueError("Pri3D mode 'geo' / 'view+geo' needs backbone3d (e.g. dict(type='SparseUNet3D'))")
+        super().__init__(backbone=backbone, data_preprocessor=data_preprocessor, init_cfg=init_cfg, **kwargs)
+        self.mode, self.num_samples, self.depth_tol = mode, num_samples, depth_tol
+        self.view_weight, self.geo_weight = view_weight, geo_weight
+        self.contrast = MODELS.build(loss or dict(type='PointInfoNCE', temperature=0.4))
+        if 'geo' in mode:
+            self.backbone3d = MODELS.build(backbone3d)
+            self.head2d = projection_head(feat_channels, proj_channels)
+            self.head3d = projection_head(feat3d_channels, proj_channels)
+
+    def extract_feat(self, inputs):
+        """``(B, 3, H, W)`` -> ``(B, C, ceil(H/2), ceil(W/2))``."""
+        feats = self.backbone(inputs)[-1]
+        half_hw = ((inputs.shape[2] + 1) // 2, (inputs.shape[3] + 1) // 2)
+        if feats.shape[-2:] != half_hw:  # e.g. a ViT's 1/16 grid
+            feats = F.interpolate(feats, size=half_hw, mode='bilinear', align_corners=False)
+        return feats
+
+    def loss(self, inputs, data_samples, **kwargs) -> Dict[str, torch.Tensor]:
+        img_i, img_j = inputs[0], inputs[1]  # (B, 3, H, W) each
+        feats = self.extract_feat(torch.cat([img_i, img_j]))  # (2B, C, h, w)
+        depth = torch.stack([s.depth for s in data_samples])  # (B, 2, H, W)
+        pose = torch.stack([s.pose for s in data_samples])  # (B, 2, 4, 4)
+        half_depth, half_K = half_res_camera(depth, torch.stack([s.intrinsic for s in data_samples]))
+        batch = img_i.shape[0]
+        view_feats = feats.view(2, batch, *feats.shape[1:]).transpose(0, 1)  # (B, 2, C, h, w)
+        losses = {}
+        if 'view' in self.mode:
+            losses['loss_view'] = self.view_weight * self.view_loss(view_feats, half_depth, half_K, pose)
+        if 'geo' in self.mode:
+            losses['loss_geo'] = self.geo_weight * self.geo_loss(view_feats, half_depth, half_K, pose,
+                                                                 data_samples)
+        return losses
+
+    def view_correspondences(self, depth, K, pose):
+        """Sampled matches of every pair, i warped into j: ``idx_i, idx_j, valid`` each ``(B, num_samples)``."""
+        match_j, valid = geometry.batched_frame_correspondences(depth[:, 0], depth[:, 1], K[:, 0], K[:, 1],
+                                                                pose[:, 0], pose[:, 1], depth_tol=self.depth_tol)
+        return geometry.sample_correspondences(match_j, valid, self.num_samples)
+
+    def view_loss(self, feats, depth, K, pose):
+        flat = feats.flatten(3).transpose(2, 3)  # (B, 2, hw, C)
+        idx_i, idx_j, valid = self.view_correspondences(depth, K, pose)  # (B, N) each
+        if not valid.any():  # no match in the whole batch: a zero loss that keeps the graph
+            return flat.sum() * 0.0
+        feats_i = torch.gather(flat[:, 0], 1, idx_i[..., None].expand(-1, -1, flat.shape[-1]))  # (B, N, C)
+        feats_j = torch.gather(flat[:, 1], 1, idx_j[..., None].expand(-1, -1, flat.shape[-1]))
+        return self.contrast(feats_i, feats_j, valid)
+
+    def pixel_voxel_matches(self, depth, K, pose, chunk_coords, voxel_size):
+        """For one view: flat pixel indices and the chunk rows of the occupied voxel each pixel's depth lands
+        in (pixels whose voxel is not in the chunk have no match)."""
+        valid_pixels = torch.nonzero(depth.reshape(-1) > 0).squeeze(1)  # (P,)
+        if valid_pixels.numel() == 0 or len(chunk_coords) == 0:
+            return valid_pixels[:0], valid_pixels[:0]
+        world = geometry.depth_to_world(depth, K, pose).reshape(-1, 3)[valid_pixels]  # (P, 3)
+        voxel_coords, point_to_voxel = geometry.voxelize(world, voxel_size)
+        pixel_keys = geometry.voxel_hash(voxel_coords)[point_to_voxel]  # (P,)
+        chunk_keys, order = torch.sort(geometry.voxel_hash(chunk_coords))  # (M,)
+        pos = torch.searchsorted(chunk_keys, pixel_keys).clamp(max=len(chunk_keys) - 1)
+        hit = chunk_keys[pos] == pixel_keys
+        return valid_pixels[hit], order[pos[hit]]
+
+    def voxel_features(self, data_samples, device):
+        """Run the 3D UNet on every view's chunk; returns per (pair, view) the chunk coords and voxel feats."""
+        coords, colors, owners = [], [], []
+        for b, sample in enumerate(data_samples):
+            chunk = sample.chunk_coords.long()  # (M, 4) [view, x, y, z]
+            for v in (0, 1):
+                xyz = chunk[chunk[:, 0] == v, 1:]  # (M_v, 3)
+                owners.append((b, v, xyz))
+                batch_id = xyz.new_full((len(xyz), 1), len(owners) - 1)
+                coords.append(torch.cat([batch_id, xyz - xyz.min(0).values if len(xyz) else xyz], 1))
+                colors.append(sample.chunk_colors[chunk[:, 0] == v])
+        rgb = torch.cat(colors).to(device).float() / 255.0 - 0.5  # (N, 3)
+        voxel_feats = self.backbone3d(torch.cat(coords).to(device), rgb, batch_size=len(owners))  # (N, C3)
+        sizes = [len(xyz) for _, _, xyz in owners]
+        return owners, torch.split(voxel_feats, sizes)
+
+    def geo_loss(self, feats, depth, K, pose, data_samples):
+        owners, voxel_feats = self.voxel_features(data_samples, feats.device)
+        flat = feats.flatten(3).transpose(2, 3)  # (B, 2, hw, C)
+        rows_2d, rows_3d = [], []
+        for (b, v, xyz), feats3d in zip(owners, voxel_feats):
+            voxel_size = data_samples[b].metainfo.get('voxel_size', 0.02)
+            pixels, voxel_rows = self.pixel_voxel_matches(depth[b, v], K[b, v], pose[b, v], xyz, voxel_size)
+            keep = sample_rows(len(pixels), self.num_samples, device=pixels.device)
+            rows_2d.append(self.head2d(flat[b, v, pixels[keep]]))  # (M, P)
+            rows_3d.append(self.head3d(feats3d[voxel_rows[keep]]))  # (M, P)
+        return self._contrast(rows_2d, rows_3d, anchor=flat)
+
+    def _contrast(self, rows_a, rows_b, anchor):
+        """PointInfoNCE over padded per-item matches; ``anchor`` keeps a match-less batch in the graph."""
+        length = max(len(r) for r in rows_a)
+        if length == 0:  # no match anywhere in the batch (e.g. all depth invalid): a zero loss with gradients
+            return anchor.sum() * 0.0
+        feats_a, valid = pad_stack(rows_a, length)  # (B, N, C)
+        feats_b, _ = pad_stack(rows_b, length)
+        return self.contrast(feats_a, feats_b, valid)

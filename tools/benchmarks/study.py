@@ -1,0 +1,408 @@
+"""Does the 3D prior help? A controlled, reproducible small-scale study on the synthetic world.
+
+    python tools/benchmarks/study.py [--quick] [--out work_dirs/study] [--update-readme]
+
+1. Renders a pretraining set and a disjoint downstream set (other seeds, other scenes).
+2. Pretrains the same ViT (tiny) with equal budgets (iterations, batch, data, input size):
+   scratch (none) / MAE (mmpretrain's, RGB only) / Mask3D / Mask3D+MAE / Pri3D-view (ViT).
+3. Fine-tunes each on downstream semantic segmentation with one identical recipe (UperNet), for several seeds,
+   on all training scenes and on a low-data subset (10 % of the scenes).
+4. Linear probes on frozen features: per-patch depth (RMSE, AbsRel) and surface normals (mean angle error).
+5. Writes ``results.json`` (every run), ``results.md`` (mean ± std table) and ``miou_vs_fraction.png``.
+   ``--update-readme`` copies the table and plot into the README's Results section (with date, machine, commit).
+
+Every step is cached in ``--out`` (a finished run is not redone), so an interrupted study resumes.
+Each training run is a ``tools/train.py`` subprocess: exactly what a user would run.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mask3d_mm.datasets.converters.io import write_text_atomic
+from mask3d_mm.datasets.converters.scannet_2d import write_data_efficient_splits
+from mask3d_mm.datasets.synthetic import generate_dataset
+
+REPO = Path(__file__).resolve().parents[2]
+STUDY_CONFIGS = REPO / 'configs' / 'study'
+
+
+@dataclass(frozen=True)
+class StudySize:
+    pretrain_scenes: int
+    pretrain_frames: int
+    downstream_scenes: int
+    downstream_frames: int
+    pretrain_iters: int
+    finetune_iters: int
+    seeds: int
+    fractions: tuple  # fractions of downstream training scenes
+    probe_frames: int  # downstream frames per split used by the linear probes
+
+
+SIZES = {
+    'default': StudySize(pretrain_scenes=16, pretrain_frames=30, downstream_scenes=20, downstream_frames=12,
+                         pretrain_iters=400, finetune_iters=300, seeds=3, fractions=(0.1, 1.0), probe_frames=96),
+    'quick': StudySize(pretrain_scenes=2, pretrain_frames=6, downstream_scenes=5, downstream_frames=4,
+                       pretrain_iters=2, finetune_iters=2, seeds=1, fractions=(0.5, 1.0), probe_frames=8),
+}
+
+# method -> pretraining config (None: no pretraining). Every study backbone is an mmpretrain ViT stored under
+# ``backbone.`` (MAEViT / Mask3DViT subclass it, Pri3D-view wraps a plain one), so one converter extracts them all.
+METHODS = {
+    'scratch': None,
+    'mae': 'mae_vit-tiny-p16_study.py',
+    'mask3d': 'mask3d_vit-tiny-p16_study.py',
+    'mask3d+mae': 'mask3d-mae_vit-tiny-p16_study.py',
+    'pri3d-view': 'pri3d-view_vit-tiny-p16_study.py',
+}
+CONVERTER = 'tools/model_converters/mask3d_to_backbone.py'
+PAIRS_FILE = 'pri3d/pairs.txt'  # Pri3D view pairs, mined from the pretraining scenes
+FINETUNE_CONFIG = 'upernet_vit-tiny-p16_study.py'
+PRETRAIN_SEED, DOWNSTREAM_SEED = 1000, 2000
+PROBE_SIDE = 128  # probe input size = the study ViT's img_size
+
+
+def log(message):
+    print(f'[study {time.strftime("%H:%M:%S")}] {message}', flush=True)
+
+
+def run(cmd, log_file):
+    """Run a repo tool; its output goes to ``log_file``; a failure stops the study with the log's tail."""
+    env = dict(os.environ, PYTHONPATH=f'{REPO}{os.pathsep}{os.environ.get("PYTHONPATH", "")}')
+    with open(log_file, 'w') as f:
+        code = subprocess.call([sys.executable, *map(str, cmd)], cwd=REPO, env=env, stdout=f,
+                               stderr=subprocess.STDOUT)
+    if code != 0:
+        tail = Path(log_file).read_text()[-3000:]
+        raise SystemExit(f'study: command failed ({code}): {" ".join(map(str, cmd))}\n--- {log_file} ---\n{tail}')
+
+
+# ----------------------------------------------------------------------------------------------- data
+def make_datasets(out: Path, size: StudySize):
+    pretrain_root, downstream_root = out / 'data' / 'pretrain', out / 'data' / 'downstream'
+    log(f'rendering {size.pretrain_scenes} pretraining scenes and {size.downstream_scenes} downstream scenes')
+    generate_dataset(pretrain_root, num_scenes=size.pretrain_scenes, frames_per_scene=size.pretrain_frames,
+                     seed=PRETRAIN_SEED)
+    generate_dataset(downstream_root, num_scenes=size.downstream_scenes,
+                     frames_per_scene=size.downstream_frames, seed=DOWNSTREAM_SEED)
+    # Pretraining uses every scene (labels unused); the downstream set keeps its own train / val split, and the
+    # low-data settings train on nested random scene subsets holding >= that share of its training images (splits/train_<pct>.txt).
+    scene_ids = sorted(p.name for p in pretrain_root.iterdir() if (p / 'color').is_dir())
+    write_text_atomic(pretrain_root / 'splits' / 'all.txt', ''.join(f'{s}\n' for s in scene_ids))
+    write_data_efficient_splits(str(downstream_root), percents=[percent(f) for f in size.fractions],
+                                seed=DOWNSTREAM_SEED)
+    return pretrain_root, downstream_root
+
+
+def percent(fraction):
+    return round(fraction * 100)
+
+
+def mine_pairs(pretrain_root: Path, out: Path):
+    """Overlapping frame pairs of the pretraining scenes for Pri3D (view loss only: no voxel chunks)."""
+    pairs = pretrain_root / PAIRS_FILE
+    if not pairs.exists():
+        log('mining Pri3D view pairs')
+        run(['tools/data/scannet/mine_pairs.py', '--frames-root', pretrain_root, '--out', pairs,
+             '--min-overlap', '0.3', '--frame-skip', '1', '--no-chunks'], out / 'mine_pairs.log')
+
+
+# ------------------------------------------------------------------------------------------- training
+def last_checkpoint(work_dir: Path) -> Path:
+    pointer = work_dir / 'last_checkpoint'
+    if not pointer.exists():
+        raise SystemExit(f'study: no checkpoint written in {work_dir}')
+    return Path(pointer.read_text().strip())
+
+
+def schedule_options(iters):
+    """Every study config schedules [linear warm-up, decay to the end]; this rescales both to ``iters``."""
+    warmup = max(1, iters // 10)
+    return [f'train_cfg.max_iters={iters}', f'param_scheduler.0.end={warmup}',
+            f'param_scheduler.1.begin={warmup}', f'param_scheduler.1.end={iters}',
+            f'default_hooks.checkpoint.interval={iters}']
+
+
+def pretrain(method, out: Path, pretrain_root: Path, size: StudySize):
+    """Pretrain ``method`` and return its converted backbone checkpoint (None for scratch)."""
+    config = METHODS[method]
+    if config is None:
+        return None
+    work_dir = out / 'pretrain' / method
+    backbone = work_dir / 'backbone.pth'
+    if backbone.exists():
+        return backbone
+    work_dir.mkdir(parents=True, exist_ok=True)
+    if method.startswith('pri3d'):
+        mine_pairs(pretrain_root, out)
+    log(f'pretraining {method} for {size.pretrain_iters} iterations')
+    run(['tools/train.py', STUDY_CONFIGS / config, '--work-dir', work_dir, '--cfg-options',
+         f'train_dataloader.dataset.data_root={pretrain_root}/', *schedule_options(size.pretrain_iters)],
+        work_dir / 'train.log')
+    run([CONVERTER, last_checkpoint(work_dir), backbone], work_dir / 'convert.log')  # writes atomically
+    return backbone
+
+
+def read_final_metrics(work_dir: Path) -> dict:
+    """The last validation metrics mmengine logged (``vis_data/scalars.json`` of the newest run)."""
+    scalars = sorted(work_dir.glob('*/vis_data/scalars.json'))
+    if not scalars:
+        raise SystemExit(f'study: no scalars.json under {work_dir}')
+    entries = [json.loads(line) for line in scalars[-1].read_text().splitlines() if line.strip()]
+    metrics = [e for e in entries if 'mIoU' in e]
+    if not metrics:
+        raise SystemExit(f'study: no validation metrics in {scalars[-1]}')
+    return metrics[-1]
+
+
+def init_options(backbone):
+    """Backbone initialisation: the converted checkpoint; from scratch, also no layer-wise lr decay (there is no
+    pretrained depth to protect), exactly as the real scratch configs (configs/finetune/*scratch*)."""
+    if backbone is None:
+        return ['model.backbone.init_cfg=None', 'optim_wrapper.paramwise_cfg.layer_decay_rate=1.0']
+    return ['model.backbone.init_cfg._delete_=True', 'model.backbone.init_cfg.type=Pretrained',
+            f'model.backbone.init_cfg.checkpoint={backbone}', 'model.backbone.init_cfg.prefix=backbone.']
+
+
+def finetune(method, backbone, fraction, seed, out: Path, downstream_root: Path, size: StudySize):
+    work_dir = out / 'finetune' / f'{method}_{percent(fraction)}pct_seed{seed}'
+    result_file = work_dir / 'result.json'
+    if result_file.exists():
+        return json.loads(result_file.read_text())
+    work_dir.mkdir(parents=True, exist_ok=True)
+    log(f'fine-tuning {method} on {fraction:.0%} of the scenes, seed {seed}')
+    run(['tools/train.py', STUDY_CONFIGS / FINETUNE_CONFIG, '--work-dir', work_dir, '--cfg-options',
+         f'train_dataloader.dataset.data_root={downstream_root}/', f'val_dataloader.dataset.data_root={downstream_root}/',
+         f'train_dataloader.dataset.ann_file=splits/train_{percent(fraction)}.txt', f'randomness.seed={seed}',
+         *init_options(backbone), *schedule_options(size.finetune_iters),
+         f'train_cfg.val_interval={size.finetune_iters}'], work_dir / 'train.log')
+    metrics = read_final_metrics(work_dir)
+    result = dict(method=method, fraction=fraction, seed=seed, mIoU=float(metrics['mIoU']),
+                  aAcc=float(metrics['aAcc']))
+    write_text_atomic(str(result_file), json.dumps(result))
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- probes
+def probe_frames(root: Path, split: str, count: int):
+    """(images (N, 3, S, S) float, depths (N, S, S) metres, intrinsics scaled to S) of the first frames."""
+    import cv2
+
+    from mask3d_mm.geometry import load_matrix_txt, scale_intrinsics
+    side = PROBE_SIDE
+    images, depths, intrinsics = [], [], []
+    for scene in (root / 'splits' / split).read_text().split():
+        scene_dir = root / scene
+        K = load_matrix_txt(scene_dir / 'intrinsic' / 'intrinsic_depth.txt')[:3, :3]
+        for color_path in sorted(scene_dir.glob('color/*.jpg'), key=lambda p: int(p.stem)):
+            rgb = cv2.cvtColor(cv2.imread(str(color_path)), cv2.COLOR_BGR2RGB)
+            depth = cv2.imread(str(scene_dir / 'depth' / f'{color_path.stem}.png'), cv2.IMREAD_UNCHANGED)
+            h, w = depth.shape
+            images.append(cv2.resize(rgb, (side, side), interpolation=cv2.INTER_AREA))
+            depths.append(cv2.resize(depth, (side, side), interpolation=cv2.INTER_NEAREST) / 1000.0)
+            intrinsics.append(scale_intrinsics(K, side / w, side / h))
+            if len(images) == count:
+                break
+        if len(images) == count:
+            break
+    return np.stack(images), np.stack(depths).astype(np.float32), np.stack(intrinsics)
+
+
+def patch_targets(depths, intrinsics, patch=16):
+    """Per 16x16 patch: mean depth of valid pixels, mean unit normal, and whether the patch is usable."""
+    import torch
+
+    from mask3d_mm.geometry import backproject_depth
+    points = backproject_depth(torch.from_numpy(depths), torch.from_numpy(intrinsics).float())  # (N, H, W, 3)
+    du, dv = points[:, :-1, 1:] - points[:, :-1, :-1], points[:, 1:, :-1] - points[:, :-1, :-1]
+    normals = torch.nn.functional.normalize(torch.cross(du, dv, dim=-1), dim=-1)  # (N, H-1, W-1, 3)
+    normals = torch.nn.functional.pad(normals.permute(0, 3, 1, 2), (0, 1, 0, 1), mode='replicate')
+    valid = torch.from_numpy(depths > 0).float()[:, None]  # (N, 1, H, W)
+    pool = torch.nn.functional.avg_pool2d
+    valid_share = pool(valid, patch)  # (N, 1, h, w)
+    mean_depth = pool(torch.from_numpy(depths)[:, None] * valid, patch) / valid_share.clamp(min=1e-6)
+    mean_normal = torch.nn.functional.normalize(pool(normals * valid, patch), dim=1)
+    usable = (valid_share[:, 0] > 0.9)
+    return (mean_depth[:, 0][usable].numpy(), mean_normal.permute(0, 2, 3, 1)[usable].numpy(),
+            usable.numpy())
+
+
+def backbone_features(backbone_ckpt, images):
+    """Frozen last-layer patch tokens of the study ViT: (N, h, w, C)."""
+    import torch
+    from mmengine.config import Config
+    from mmpretrain.models import VisionTransformer
+
+    study = Config.fromfile(STUDY_CONFIGS / '_study_vit.py')  # the one ViT every study config uses
+    arch = {k: v for k, v in study.study_vit_arch.items() if k != '_delete_'}
+    vit = VisionTransformer(arch=arch, img_size=study.study_img_size, patch_size=study.study_patch_size,
+                            out_type='featmap')
+    if backbone_ckpt is not None:
+        state = torch.load(backbone_ckpt, map_location='cpu', weights_only=True)['state_dict']
+        state = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
+        missing, _ = vit.load_state_dict(state, strict=False)
+        if missing:
+            raise SystemExit(f'study: {backbone_ckpt} lacks ViT weights {missing[:5]}...')
+    vit.eval()
+    mean = torch.tensor([123.675, 116.28, 103.53])[:, None, None]
+    std = torch.tensor([58.395, 57.12, 57.375])[:, None, None]
+    inputs = (torch.from_numpy(images).permute(0, 3, 1, 2).float() - mean) / std
+    with torch.no_grad():
+        feats = torch.cat([vit(batch)[-1] for batch in inputs.split(16)])  # (N, C, h, w)
+    return feats.permute(0, 2, 3, 1).numpy()
+
+
+def ridge_fit_predict(train_x, train_y, test_x, alpha=1.0):
+    """Closed-form ridge regression with a bias (deterministic: no optimizer, no seed)."""
+    mean_x, mean_y = train_x.mean(0), train_y.mean(0)
+    x, y = train_x - mean_x, train_y - mean_y
+    weights = np.linalg.solve(x.T @ x + alpha * len(x) * np.eye(x.shape[1]), x.T @ y)
+    return (test_x - mean_x) @ weights + mean_y
+
+
+def linear_probes(backbone_ckpt, probe_data):
+    (train_img, train_targets), (val_img, val_targets) = probe_data
+    results = {}
+    feats = [backbone_features(backbone_ckpt, img) for img in (train_img, val_img)]
+    (train_depth, train_normal, train_ok), (val_depth, val_normal, val_ok) = train_targets, val_targets
+    train_x, val_x = feats[0][train_ok], feats[1][val_ok]
+    pred_log_depth = ridge_fit_predict(train_x, np.log(train_depth)[:, None], val_x)[:, 0]
+    pred_depth = np.exp(pred_log_depth)
+    results['depth_rmse'] = float(np.sqrt(np.mean((pred_depth - val_depth) ** 2)))
+    results['depth_absrel'] = float(np.mean(np.abs(pred_depth - val_depth) / val_depth))
+    pred_normal = ridge_fit_predict(train_x, train_normal, val_x)
+    pred_normal /= np.linalg.norm(pred_normal, axis=1, keepdims=True).clip(min=1e-6)
+    cos = np.clip((pred_normal * val_normal).sum(1), -1, 1)
+    results['normal_angle_deg'] = float(np.degrees(np.arccos(cos)).mean())
+    return results
+
+
+def load_probe_data(downstream_root, size):
+    data = []
+    for split in ('train.txt', 'val.txt'):
+        images, depths, intrinsics = probe_frames(downstream_root, split, size.probe_frames)
+        data.append((images, patch_targets(depths, intrinsics)))
+    return data
+
+
+# --------------------------------------------------------------------------------------------- reports
+def summarize(runs, probes, size):
+    rows = []
+    for method in probes:
+        row = dict(method=method)
+        for fraction in size.fractions:
+            values = [r['mIoU'] for r in runs if r['method'] == method and r['fraction'] == fraction]
+            row[f'mIoU@{fraction:g}'] = (float(np.mean(values)), float(np.std(values)), len(values))
+        row.update(probes[method])
+        rows.append(row)
+    return rows
+
+
+def markdown_table(rows, size):
+    header = ['method'] + [f'mIoU, {f:.0%} scenes' for f in size.fractions] + [
+        'depth probe RMSE (m)', 'depth AbsRel', 'normal probe error (°)']
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    for row in rows:
+        cells = [row['method']]
+        for fraction in size.fractions:
+            mean, std, n = row[f'mIoU@{fraction:g}']
+            cells.append(f'{100 * mean:.1f} ± {100 * std:.1f} (n={n})')
+        cells += [f"{row['depth_rmse']:.3f}", f"{row['depth_absrel']:.3f}", f"{row['normal_angle_deg']:.1f}"]
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def plot(rows, size, path):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5.5, 3.8), dpi=120)
+    for row in rows:
+        means = [100 * row[f'mIoU@{f:g}'][0] for f in size.fractions]
+        stds = [100 * row[f'mIoU@{f:g}'][1] for f in size.fractions]
+        ax.errorbar([100 * f for f in size.fractions], means, yerr=stds, marker='o', capsize=3,
+                    label=row['method'])
+    ax.set_xscale('log')
+    ax.set_xlabel('downstream training scenes (%)')
+    ax.set_ylabel('mIoU (%)')
+    ax.set_title('Synthetic world: fine-tuned segmentation (mean ± std over seeds)')
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def provenance():
+    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=REPO, capture_output=True,
+                            text=True).stdout.strip() or 'unknown'
+    return dict(date=time.strftime('%Y-%m-%d'), machine=f'{platform.machine()}, {os.cpu_count()} CPU cores, '
+                f'{platform.python_implementation()} {platform.python_version()}', commit=commit)
+
+
+def update_readme(out: Path, table: str, meta: dict):
+    readme = REPO / 'README.md'
+    text = readme.read_text()
+    begin, end = '<!-- study:begin -->', '<!-- study:end -->'
+    if begin not in text or end not in text:
+        raise SystemExit(f'study: {readme} has no {begin} ... {end} section to update')
+    docs = REPO / 'docs' / 'study'
+    docs.mkdir(parents=True, exist_ok=True)
+    shutil.copy(out / 'miou_vs_fraction.png', docs / 'miou_vs_fraction.png')
+    shutil.copy(out / 'results.json', docs / 'results.json')
+    section = (f'{begin}\nSynthetic, small-scale (ViT-tiny, {meta["size"]} size), generated {meta["date"]} on '
+               f'{meta["machine"]}, commit `{meta["commit"]}` by `python tools/benchmarks/study.py '
+               f'--update-readme` ({meta["wall_minutes"]:.0f} min).\n\n{table}\n\n'
+               f'![mIoU vs data fraction](docs/study/miou_vs_fraction.png)\n{end}')
+    head, rest = text.split(begin, 1)
+    readme.write_text(head + section + rest.split(end, 1)[1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--quick', action='store_true', help='CI smoke size: minutes, one seed')
+    parser.add_argument('--out', default=None, help='work folder (default work_dirs/study[-quick])')
+    parser.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS))
+    parser.add_argument('--update-readme', action='store_true', help='write the table + plot into README.md')
+    args = parser.parse_args()
+    size_name = 'quick' if args.quick else 'default'
+    size = SIZES[size_name]
+    out = Path(args.out or f'work_dirs/study{"-quick" if args.quick else ""}').resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.time()
+
+    pretrain_root, downstream_root = make_datasets(out, size)
+    probe_data = load_probe_data(downstream_root, size)
+    runs, probes = [], {}
+    for method in args.methods:
+        backbone = pretrain(method, out, pretrain_root, size)
+        probes[method] = linear_probes(backbone, probe_data)
+        for fraction in size.fractions:
+            for seed in range(size.seeds):
+                runs.append(finetune(method, backbone, fraction, seed, out, downstream_root, size))
+
+    rows = summarize(runs, probes, size)
+    meta = dict(provenance(), size=size_name, wall_minutes=(time.time() - start) / 60, study_size=asdict(size))
+    table = markdown_table(rows, size)
+    (out / 'results.json').write_text(json.dumps(dict(meta=meta, runs=runs, probes=probes), indent=1))
+    (out / 'results.md').write_text(table + '\n')
+    plot(rows, size, out / 'miou_vs_fraction.png')
+    print(table)
+    log(f'wrote {osp.relpath(out / "results.md")}, results.json, miou_vs_fraction.png '
+        f'in {meta["wall_minutes"]:.1f} min')
+    if args.update_readme:
+        update_readme(out, table, meta)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,70 @@
+"""Extract every Nth frame of ScanNet ``.sens`` files into the frame layout (colour, depth in mm, pose, intrinsics).
+
+    python tools/data/scannet/extract_sens.py --sens-root SCANS_DIR --out OUT --frame-skip 25 \
+        [--size W H] [--workers N] [--scenes scene0000_00 scene0001_00 | --scenes splits/train.txt] [--overwrite]
+
+SCANS_DIR holds ``<scene>/<scene>.sens`` as ScanNet ships it. ``--size 640 480`` resizes colour and depth (depth
+nearest) and scales the intrinsics; without it JPEG colour is copied byte for byte (no re-encode). Re-running
+resumes: scenes with a done marker are skipped, interrupted ones redone. Exit code 1 if any scene failed
+(all others are still extracted; the summary lists every failure with file and byte offset).
+"""
+import argparse
+import os.path as osp
+import sys
+
+from mask3d_mm.datasets.converters.sens_extract import ExtractOptions, extract_scenes, find_sens_files, format_summary
+from mask3d_mm.utils.cli import run_cli
+from mask3d_mm.utils.errors import DataError
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--sens-root', required=True, help='ScanNet scans folder: <root>/<scene>/<scene>.sens')
+    parser.add_argument('--out', required=True, help='output root of the frame layout')
+    parser.add_argument('--frame-skip', type=int, default=25, help='keep frames 0, N, 2N, ... (default 25)')
+    parser.add_argument('--size', type=int, nargs=2, metavar=('W', 'H'), default=None,
+                        help='resize colour and depth to W x H (e.g. 640 480 or 320 240)')
+    parser.add_argument('--workers', type=int, default=1, help='scenes extracted in parallel (processes)')
+    parser.add_argument('--scenes', nargs='+', default=None,
+                        help='scene ids, or text files with one scene id per line (default: all found)')
+    parser.add_argument('--jpeg-quality', type=int, default=95, help='quality when colour must be re-encoded')
+    parser.add_argument('--overwrite', action='store_true', help='re-extract scenes that are already done')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    args = parser.parse_args(argv)
+    if args.frame_skip < 1:
+        parser.error('--frame-skip must be >= 1')
+    if args.size is not None and min(args.size) < 1:
+        parser.error('--size must be two positive integers')
+    return args
+
+
+def expand_scene_args(items):
+    """Scene ids from ``--scenes``: ids as given, files expanded to their lines."""
+    if items is None:
+        return None
+    scene_ids = []
+    for item in items:
+        if osp.isfile(item):
+            with open(item) as f:
+                scene_ids += [line.strip() for line in f if line.strip()]
+        elif osp.sep in item or item.endswith('.txt'):
+            raise DataError(f'--scenes {item}: no such scene-list file')
+        else:
+            scene_ids += [s for s in item.split(',') if s]
+    if not scene_ids:
+        raise DataError(f'--scenes {" ".join(items)}: no scene ids')
+    return list(dict.fromkeys(scene_ids))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    options = ExtractOptions(frame_skip=args.frame_skip, size=tuple(args.size) if args.size else None,
+                             jpeg_quality=args.jpeg_quality, overwrite=args.overwrite)
+    jobs = find_sens_files(args.sens_root, expand_scene_args(args.scenes))
+    results = extract_scenes(jobs, args.out, options, workers=args.workers, progress=not args.no_progress)
+    print(format_summary(results, options))
+    return 1 if any(r.status == 'failed' for r in results) else 0
+
+
+if __name__ == '__main__':
+    sys.exit(run_cli(main))

@@ -1,0 +1,56 @@
+"""Convert a Pri3D checkpoint into fine-tuning initialisations.
+
+    python tools/model_converters/pri3d_to_backbone.py pri3d.pth resnet50_pri3d.pth --target encoder
+    python tools/model_converters/pri3d_to_backbone.py pri3d.pth unet_pri3d.pth --target unet
+
+``encoder``: the ResNet encoder only, keys ``backbone.conv1.weight`` ... (mmdet / mmseg / mmpretrain ResNet
+layout), for Mask R-CNN etc. (Pri3D transfers only the encoder to detection).
+``unet``: encoder + decoder as a ``ResNetUNet`` backbone, keys ``backbone.encoder.*`` / ``backbone.decoder.*``,
+for UNet semantic segmentation (Pri3D fine-tunes both).
+The 3D UNet and projection heads are pretraining-only and dropped.
+"""
+import argparse
+import os
+import os.path as osp
+
+import torch
+
+import mask3d_mm  # noqa: F401  (compat shims: safe loading of mmengine checkpoints)
+from mask3d_mm.utils.cli import run_cli
+from mask3d_mm.utils.errors import DataError
+
+PREFIXES = {'encoder': ('backbone.encoder.', 'backbone.'), 'unet': ('backbone.', 'backbone.')}
+
+
+def convert(state_dict, target):
+    """Keep the keys under the target's source prefix and re-prefix them."""
+    source, dest = PREFIXES[target]
+    converted = {dest + key[len(source):]: value for key, value in state_dict.items() if key.startswith(source)}
+    if not any(key.startswith('backbone.encoder.') for key in state_dict):
+        raise DataError('no backbone.encoder.* weights: not a Pri3D checkpoint with a ResNetUNet backbone')
+    return converted
+
+
+def load_state_dict(path):
+    if not osp.isfile(path):
+        raise DataError(f'checkpoint {path} does not exist')
+    checkpoint = torch.load(path, map_location='cpu')
+    return checkpoint.get('state_dict', checkpoint)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description='Pri3D checkpoint -> encoder or encoder+decoder weights')
+    parser.add_argument('src', help='Pri3D checkpoint')
+    parser.add_argument('dst', help='output checkpoint')
+    parser.add_argument('--target', choices=sorted(PREFIXES), default='encoder')
+    args = parser.parse_args(argv)
+    converted = convert(load_state_dict(args.src), args.target)
+    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
+    tmp = f'{args.dst}.tmp.{os.getpid()}'
+    torch.save(dict(meta=dict(source=osp.basename(args.src), target=args.target), state_dict=converted), tmp)
+    os.replace(tmp, args.dst)
+    print(f'{len(converted)} tensors ({args.target}) -> {args.dst}')
+
+
+if __name__ == '__main__':
+    run_cli(main)
