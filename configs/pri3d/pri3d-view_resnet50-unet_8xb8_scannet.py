@@ -13,9 +13,13 @@ imagenet_checkpoint = None  # e.g. 'pretrain/resnet50_8xb32_in1k.pth'
 encoder_init = None if imagenet_checkpoint is None else dict(
     type='Pretrained', checkpoint=imagenet_checkpoint, prefix='backbone.')
 
+# Colour jitter runs torchvision's ColorJitter on a PIL image: mmcv's adjust_hue (behind mmpretrain's ColorJitter,
+# both backends) computes np.uint8(negative hue shift), an OverflowError under numpy 2.
 color_augmentation = [
+    dict(type='NumpyToPIL', to_rgb=True),
     dict(type='RandomApply', prob=0.8,
-         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)]),
+         transforms=[dict(type='torchvision/ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)]),
+    dict(type='PILToNumpy', to_bgr=True),
     dict(type='RandomGrayscale', prob=0.2, keep_channels=True, channel_weights=(0.114, 0.587, 0.2989)),
     dict(type='GaussianBlur', magnitude_range=(0.1, 2.0), magnitude_std='inf', prob=0.5),
 ]
@@ -42,7 +46,7 @@ model = dict(
                   encoder_cfg=dict(init_cfg=encoder_init)),
     feat_channels=64,
     num_samples=1024,
-    depth_tol=0.05,
+    depth_tol=0.05,  # also the occlusion margin: a surface this much in front hides a pixel
     loss=dict(type='PointInfoNCE', temperature=0.4, symmetric=True))
 
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4))

@@ -9,6 +9,9 @@ study_patch_size = 16
 study_num_patches = (study_img_size // study_patch_size)**2
 study_batch_size = 16  # images per pretraining step
 study_pair_batch_size = study_batch_size // 2  # Pri3D: 8 pairs = 16 images
+# Pretraining loaders: in-process loading (a frame takes ~3 ms; worker processes only fight for the 2 cores) and
+# an infinite sampler (mmengine's iteration loop sleeps 2 s at every epoch end of a finite one).
+study_sampler = dict(type='InfiniteSampler', shuffle=True)
 study_pretrain_iters = 400
 study_warmup_iters = 40
 study_pretrain_optim_wrapper = dict(

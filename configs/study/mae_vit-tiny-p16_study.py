@@ -19,7 +19,8 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(
-    batch_size={{_base_.study_batch_size}}, num_workers=2, persistent_workers=True,
+    batch_size={{_base_.study_batch_size}}, num_workers=0, persistent_workers=False,
+    sampler={{_base_.study_sampler}},
     collate_fn=dict(_delete_=True, type='default_collate'),  # drops the `_scope_` an `mmpretrain::` base adds
     dataset=dict(_delete_=True, type='RGBDFrameDataset', data_root=data_root, scenes='splits/all.txt',
                  pipeline=train_pipeline))

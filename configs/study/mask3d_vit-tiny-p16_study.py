@@ -7,7 +7,8 @@ model = dict(
                   patch_size={{_base_.study_patch_size}}),
     depth_encoder=dict(img_size={{_base_.study_img_size}}),
     neck=dict(num_patches={{_base_.study_num_patches}}))
-train_dataloader = dict(batch_size={{_base_.study_batch_size}}, dataset=dict(scenes='splits/all.txt'))
+train_dataloader = dict(batch_size={{_base_.study_batch_size}}, num_workers=0, persistent_workers=False,
+                        sampler={{_base_.study_sampler}}, dataset=dict(scenes='splits/all.txt'))
 optim_wrapper = {{_base_.study_pretrain_optim_wrapper}}
 param_scheduler = {{_base_.study_pretrain_schedule}}
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters={{_base_.study_pretrain_iters}})

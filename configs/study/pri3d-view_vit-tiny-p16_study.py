@@ -20,7 +20,7 @@ train_pipeline = [
     dict(type='ApplyToEachView', transforms=color_augmentation_no_hue),
     dict(type='PackPri3DInputs'),
 ]
-train_dataloader = dict(batch_size={{_base_.study_pair_batch_size}}, num_workers=2,
+train_dataloader = dict(batch_size={{_base_.study_pair_batch_size}}, num_workers=0, persistent_workers=False,
                         dataset=dict(data_root=data_root, pipeline=train_pipeline))
 optim_wrapper = {{_base_.study_pretrain_optim_wrapper}}
 param_scheduler = {{_base_.study_pretrain_schedule}}

@@ -10,7 +10,6 @@ their number. Splits are scene lists (``splits/train.txt``, ``splits/val.txt``);
 The official ScanNet 2D benchmark scores predictions and labels resized (nearest) to 640x480;
 ``ScanNet2DIoUMetric`` does that before mmseg's IoU computation.
 """
-import os
 import os.path as osp
 from typing import List, Sequence
 
@@ -22,26 +21,8 @@ from mmseg.registry import DATASETS, METRICS
 
 from mask3d_mm.utils.errors import DataError
 
+from .frame_layout import frame_stems, read_scene_list
 from .scannet_labels import IGNORE_INDEX, SCANNET20_CLASSES, SCANNET20_PALETTE
-
-DATA_EFFICIENT_PERCENTS = (1, 5, 10, 20, 40, 60, 80)
-
-
-def frame_stems(folder: str, suffix: str) -> List[str]:
-    """File stems ``<N>`` of ``<N><suffix>`` in ``folder``, sorted by number (keeps zero padding as is)."""
-    stems = [name[:-len(suffix)] for name in os.listdir(folder) if name.endswith(suffix)]
-    return sorted((s for s in stems if s.isdigit()), key=int)
-
-
-def read_scene_list(list_file: str) -> List[str]:
-    """Scene ids of a split file, one per line; blank lines skipped."""
-    if not osp.isfile(list_file):
-        raise DataError(f'scene list file not found: {list_file}')
-    with open(list_file) as f:
-        scene_ids = [line.strip() for line in f if line.strip()]
-    if not scene_ids:
-        raise DataError(f'scene list file is empty: {list_file}')
-    return scene_ids
 
 
 @DATASETS.register_module()

@@ -70,3 +70,40 @@ def allow_mmengine_checkpoints_in_safe_load():
 
 
 allow_mmengine_checkpoints_in_safe_load()
+
+
+def cache_external_config_metainfo():
+    """mmengine 0.10.7 re-reads an upstream package's whole model index (~100 yaml files, ~0.45 s) every time it
+    resolves an ``mmdet::`` / ``mmseg::`` / ``mmpretrain::`` config path, several times per config of ours. The
+    index of an installed package is static, so read it once per process; lookups behave as upstream's
+    ``_get_cfg_metainfo`` (first weight of a config wins, same ValueError for an unknown config). Remove when
+    mmengine caches it itself."""
+    import functools
+    import os.path as osp
+
+    from mmengine.config import utils as config_utils
+    from mmengine.fileio import load
+    if getattr(config_utils._get_cfg_metainfo, 'cached_by_mask3d_mm', False):
+        return
+
+    @functools.cache
+    def model_index(package_path):
+        configs = {}
+        for meta_path in load(osp.join(package_path, '.mim', 'model-index.yml'))['Import']:
+            for model_cfg in load(osp.join(package_path, '.mim', meta_path))['Models']:
+                if 'Config' in model_cfg:
+                    configs.setdefault(model_cfg['Config'].partition('/')[-1], model_cfg)
+        return configs
+
+    def get_cfg_metainfo(package_path, cfg_path):
+        configs = model_index(package_path)
+        if cfg_path not in configs:
+            raise ValueError(f'Expected configs: {configs.keys()}, but got {cfg_path}')
+        return configs[cfg_path]
+
+    get_cfg_metainfo.cached_by_mask3d_mm = True
+    get_cfg_metainfo.__wrapped__ = config_utils._get_cfg_metainfo
+    config_utils._get_cfg_metainfo = get_cfg_metainfo
+
+
+cache_external_config_metainfo()

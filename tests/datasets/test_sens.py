@@ -127,6 +127,14 @@ def test_resize_frame_skip_and_scene_selection(synthetic_root, tmp_path, capsys)
                                    scale_intrinsics(as_f32(K).astype(np.float64), 0.5, 0.5), rtol=1e-6)
 
 
+def test_listed_scene_without_sens_file_is_reported(synthetic_root, tmp_path, capsys):
+    write_scene_sens(tmp_path / 'scans', SOURCE, record_scene(synthetic_root / SOURCE))
+    (tmp_path / 'list.txt').write_text(f'{SOURCE}\nscene0999_00\n')
+    code, summary = extract_in_process(capsys, tmp_path / 'scans', tmp_path / 'out', '--scenes', tmp_path / 'list.txt')
+    assert code == 1 and 'scenes: 2 (1 extracted, 0 already done, 1 failed)' in summary
+    assert f"scene0999_00: {tmp_path / 'scans' / 'scene0999_00' / 'scene0999_00.sens'}: no such .sens file" in summary
+
+
 # ----------------------------------------------------------------------------------------------- bad files
 def corrupt(path, offset, data):
     with open(path, 'r+b') as f:
@@ -139,6 +147,9 @@ def break_sens(kind, path, layout):
     if kind == 'truncated':
         os.truncate(path, layout.depth_offsets[-1] + 10)  # in the middle of the last depth block
         return layout.frame_offsets[-1], 'truncated file'
+    if kind == 'truncated header':
+        os.truncate(path, 4 + 8 + NAME_BYTES + 100)  # inside the four intrinsic / extrinsic matrices
+        return 4 + 8 + NAME_BYTES, 'truncated file: camera block needs'
     if kind == 'corrupted zlib':
         corrupt(path, layout.depth_offsets[2], b'\x00\x00')  # zlib header of frame 2's depth
         return layout.depth_offsets[2], 'corrupted zlib depth block'
@@ -170,7 +181,7 @@ def test_bad_header_is_an_error_naming_file_and_offset(synthetic_root, tmp_path,
         read_everything(path)
 
 
-@pytest.mark.parametrize('kind', ['truncated', 'corrupted zlib'])
+@pytest.mark.parametrize('kind', ['truncated', 'truncated header', 'corrupted zlib'])
 def test_bad_frame_is_an_error_naming_file_and_offset(synthetic_root, tmp_path, kind):
     path = tmp_path / 'bad.sens'
     offset, words = break_sens(kind, path, record_scene(synthetic_root / SOURCE).write(path))

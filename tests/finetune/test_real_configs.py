@@ -1,10 +1,11 @@
 """Every real fine-tuning config (configs/finetune/*.py, data_efficient/*.py) builds its train / val datasets, model
 and optimizer (as mmengine's Runner would) and trains one iteration, on a tiny data root in its dataset's layout.
 
-Only sizes are shrunk (image scale, crop, batch, one iteration) and the pretrained checkpoint is not loaded
-(test_pretrained_init.py covers that); the architecture, datasets, pipelines' transforms, optimizer constructor
-and schedules are the config's own. One config per model family x dataset layout runs by default (ViT-B builds
-take seconds on CPU); ``make slow`` runs all of them.
+Only sizes are shrunk (image scale, crop, batch of 2) and the pretrained checkpoint is not loaded
+(test_pretrained_init.py covers that); the architecture, datasets, pipelines' transforms and optimizer (with its
+constructor) are the config's own. One ``train_step`` is the iteration; hooks and lr schedules are not run.
+One config per model family and per dataset layout runs by default (ViT-B configs take seconds each on CPU);
+``make slow`` runs all of them.
 """
 import glob
 import os.path as osp
@@ -18,35 +19,26 @@ from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import Runner
 
 from mask3d_mm.datasets.converters.coco import CATEGORY_SETS
+from mask3d_mm.utils.launch import apply_cpu_fallbacks
 
-from .tiny_roots import write_cityscapes_root, write_nyuv2_root, write_scannet_root
-from .twins import REPO, apply_cpu_fallbacks
+from .tiny_roots import LAYOUT_WRITERS
+from .twins import REPO
 
 FINETUNE = osp.join(REPO, 'configs', 'finetune')
 CONFIGS = sorted(osp.relpath(path, FINETUNE) for path in glob.glob(osp.join(FINETUNE, '*.py')) +
                  glob.glob(osp.join(FINETUNE, 'data_efficient', '*.py')))
-DEFAULT_SWEEP = {  # one per model family x dataset layout (and the data-efficient split reading)
-    'upernet_vit-b16-mask3d_8xb2-amp-20k_scannet-512x512.py',
-    'upernet_vit-b16-scratch_8xb2-amp-20k_nyuv2-13-480x480.py',
-    'upernet_vit-b16-in1k_8xb2-amp-80k_cityscapes-512x1024.py',
-    'pri3d-unet_r50_sgd-20k_nyuv2-13-240x320.py',
-    'data_efficient/pri3d-unet_r50_sgd-20k_scannet-240x320_train-5pct.py',
-    'mask-rcnn_vit-b16-mask3d_simple-fpn_amp-1x_nyuv2.py',
-    'mask-rcnn_r50-pri3d_fpn_1x_scannet.py',
-}
+DEFAULT_SWEEP = {  # one per dataset layout and model family
+    'upernet_vit-b16-in1k_8xb2-amp-80k_cityscapes-512x1024.py',  # UperNet ViT-B, mmseg's Cityscapes
+    'pri3d-unet_r50_sgd-20k_nyuv2-13-240x320.py',  # Pri3D UNet, NYUv2 layout
+    'data_efficient/pri3d-unet_r50_sgd-20k_scannet-240x320_train-5pct.py',  # ScanNet frames, subset split
+    'mask-rcnn_r50-pri3d_fpn_1x_nyuv2.py',  # R50-FPN Mask R-CNN, NYUv2 COCO json
+}  # ViTDet: its tiny twin trains in test_det_twins.py; the ViT-B Mask R-CNN (~15 s) runs under ``make slow``
 TINY_SCALE = (64, 48)  # (w, h) for every Resize / RandomResize
 TINY_SIZE = (64, 64)  # (h, w): crops, padded inputs, the ViT's nominal size
-LAYOUT_WRITERS = {'scannet': write_scannet_root, 'nyuv2': write_nyuv2_root, 'cityscapes': write_cityscapes_root}
 
 
 def dataset_layout(config):
     return next(layout for layout in LAYOUT_WRITERS if layout in config)
-
-
-@pytest.fixture(scope='module')
-def tiny_roots(synthetic_root, tmp_path_factory):
-    return {layout: write(synthetic_root, str(tmp_path_factory.mktemp(f'tiny_{layout}')))
-            for layout, write in LAYOUT_WRITERS.items()}
 
 
 def shrink_sizes(cfg):
@@ -99,6 +91,8 @@ def test_real_config_builds_and_trains_one_iteration(config, tiny_roots):
     train_loader = Runner.build_dataloader(cfg.train_dataloader)
     assert len(Runner.build_dataloader(cfg.val_dataloader).dataset) > 0
     check_classes(cfg, train_loader.dataset.metainfo['classes'])
+    if dataset_layout(config) == 'scannet' and 'decode_head' in cfg.model:  # the official 2D benchmark scoring
+        assert cfg.test_evaluator.type == 'ScanNet2DIoUMetric' and tuple(cfg.test_evaluator.eval_size) == (640, 480)
     if 'data_efficient' in config:
         pct = re.search(r'train-(\d+)pct', config).group(1)
         assert train_loader.dataset.ann_file.endswith(f'splits/train_{pct}.txt')

@@ -1,4 +1,5 @@
 """ScanNetSegDataset / NYUv2SegDataset listing and errors, data-efficient subsets, the 640x480 ScanNet metric."""
+import ast
 import glob
 import os
 import os.path as osp
@@ -13,9 +14,10 @@ from mmengine.registry import init_default_scope
 
 import mask3d_mm  # noqa: F401
 from mask3d_mm.datasets.converters.scannet_2d import write_data_efficient_splits
+from mask3d_mm.datasets.frame_layout import DATA_EFFICIENT_PERCENTS
 from mask3d_mm.datasets.nyuv2_seg import NYU13_CLASSES, NYUv2SegDataset
 from mask3d_mm.datasets.scannet_labels import IGNORE_INDEX, SCANNET20_CLASSES
-from mask3d_mm.datasets.scannet_seg import DATA_EFFICIENT_PERCENTS, ScanNet2DIoUMetric, ScanNetSegDataset
+from mask3d_mm.datasets.scannet_seg import ScanNet2DIoUMetric, ScanNetSegDataset
 from mask3d_mm.utils.errors import DataError
 
 from .twins import REPO
@@ -95,14 +97,33 @@ def test_scannet_bad_data_is_a_clear_error(scannet_root, breakage, message):
 
 
 DATA_EFFICIENT_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'finetune', 'data_efficient', '*.py')))
+DATA_EFFICIENT_BASES = ('../upernet_vit-b16-mask3d_8xb2-amp-20k_scannet-512x512.py',
+                        '../pri3d-unet_r50_sgd-20k_scannet-240x320.py')
 
 
-def test_data_efficient_configs_cover_every_percent_of_both_families():
-    percents = sorted(int(re.search(r'train-(\d+)pct', path).group(1)) for path in DATA_EFFICIENT_CONFIGS)
-    assert percents == sorted(list(DATA_EFFICIENT_PERCENTS) * 2)  # Mask3D UperNet and Pri3D UNet
+def own_settings(config):
+    """A config file's own top-level settings with ``_base_`` unresolved: resolving the ``mmseg::`` bases costs
+    ~0.5 s a file (test_real_configs.py builds every data-efficient config fully under ``make slow``)."""
+    with open(config) as f:
+        module = ast.parse(f.read())
+    return {node.targets[0].id: eval(compile(ast.Expression(node.value), config, 'eval'), {'dict': dict})
+            for node in module.body if isinstance(node, ast.Assign)}
 
 
-def test_converter_subsets_are_what_the_data_efficient_configs_read(tmp_path):
+def test_data_efficient_configs_read_the_subset_split_of_their_percent():
+    percents = {base: [] for base in DATA_EFFICIENT_BASES}  # Mask3D UperNet and Pri3D UNet
+    for config in DATA_EFFICIENT_CONFIGS:
+        pct = int(re.search(r'train-(\d+)pct', config).group(1))
+        settings = own_settings(config)
+        percents[settings['_base_']].append(pct)
+        assert settings['train_dataloader'] == dict(dataset=dict(ann_file=f'splits/train_{pct}.txt')), config
+    assert all(sorted(found) == list(DATA_EFFICIENT_PERCENTS) for found in percents.values())
+    merged = Config.fromfile(DATA_EFFICIENT_CONFIGS[0])  # the override lands in the train set only
+    assert merged.train_dataloader.dataset.ann_file.startswith('splits/train_')
+    assert merged.val_dataloader.dataset.ann_file == 'splits/val.txt'
+
+
+def test_converter_subsets_are_read_by_the_dataset(tmp_path):
     scenes = [f'scene{i:04d}_00' for i in range(40)]
     write_split(tmp_path, 'train.txt', scenes)
     frames_per_scene = [1 + index % 3 for index in range(len(scenes))]  # subsets are sized by images
@@ -111,13 +132,10 @@ def test_converter_subsets_are_what_the_data_efficient_configs_read(tmp_path):
             write_frame(tmp_path, scene, str(stem), np.zeros((4, 4)))
     written = write_data_efficient_splits(str(tmp_path), seed=3)
     assert set(written) == set(DATA_EFFICIENT_PERCENTS)
-    for config in DATA_EFFICIENT_CONFIGS:
-        cfg = Config.fromfile(config).train_dataloader.dataset
-        pct = int(re.search(r'train-(\d+)pct', config).group(1))
-        assert osp.join(str(tmp_path), cfg.ann_file) == written[pct][0], config
-        dataset = ScanNetSegDataset(data_root=str(tmp_path), ann_file=cfg.ann_file)
+    for pct, (path, num_scenes, num_images) in written.items():
+        assert path == osp.join(str(tmp_path), 'splits', f'train_{pct}.txt')  # what the configs name
+        dataset = ScanNetSegDataset(data_root=str(tmp_path), ann_file=f'splits/train_{pct}.txt')
         listed = {info['scene_id'] for info in infos(dataset)}
-        path, num_scenes, num_images = written[pct]
         assert listed == set(open(path).read().split()) and len(listed) == num_scenes
         assert len(dataset) == num_images >= pct / 100 * sum(frames_per_scene)
 

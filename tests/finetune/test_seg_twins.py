@@ -28,6 +28,14 @@ def test_upernet_vit_twin_trains_and_scores_miou(synthetic_root, tmp_path):
     check_learned(losses, metrics, 20)
 
 
+def test_upernet_vit_nyuv2_twin_trains_and_scores_miou(tiny_roots, tmp_path):
+    root = tiny_roots['nyuv2']
+    cfg = twin_config('upernet_vit-tiny_synthetic-nyuv2-13', tmp_path, **{
+        'train_dataloader.dataset.data_root': root, 'val_dataloader.dataset.data_root': root})
+    losses, metrics = train_and_validate(cfg)
+    check_learned(losses, metrics, 13)
+
+
 def test_pri3d_unet_twin_trains_and_scores_miou(synthetic_root, tmp_path):
     cfg = twin_config('pri3d-unet_r18_synthetic-scannet', tmp_path, **{
         'train_dataloader.dataset.data_root': synthetic_root, 'val_dataloader.dataset.data_root': synthetic_root})

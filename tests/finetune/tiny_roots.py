@@ -13,10 +13,10 @@ import shutil
 import cv2
 import numpy as np
 
-from mask3d_mm.datasets.converters.coco import NYU37, CocoBuilder
+from mask3d_mm.datasets.converters.coco import NYU37, CocoBuilder, coco_from_scenes
 from mask3d_mm.datasets.converters.scannet_2d import write_data_efficient_splits
+from mask3d_mm.datasets.frame_layout import frame_stems, read_scene_list
 from mask3d_mm.datasets.scannet_labels import IGNORE_INDEX, raw_to_nyu40_lut, read_label_tsv
-from mask3d_mm.datasets.scannet_seg import frame_stems, read_scene_list
 
 TSV = 'scannetv2-labels.combined.tsv'
 NUM_CITYSCAPES_CLASSES = 19
@@ -37,15 +37,12 @@ def frame_file(root, scene, folder, stem, ext='.png'):
 
 
 def write_coco_annotations(root):
-    """``annotations/instances_{train,val}.json`` of a frame-layout root (one image per colour frame, file names
-    relative to the root), built by the converter's ``CocoBuilder`` from ``instance/`` + ``label_nyu40/``."""
-    os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
+    """``annotations/instances_{train,val}.json`` of a frame-layout root, written by the converter's
+    ``coco_from_scenes`` (what ``tools/data/scannet/convert_labels.py`` writes for real ScanNet)."""
     for split in ('train', 'val'):
-        builder = CocoBuilder(description=f'synthetic {split}')
-        for scene, stem in split_frames(root, split):
-            builder.add_image(f'{scene}/color/{stem}.jpg', read_png(frame_file(root, scene, 'instance', stem)),
-                              read_png(frame_file(root, scene, 'label_nyu40', stem)))
-        builder.write(osp.join(root, 'annotations', f'instances_{split}.json'))
+        scene_ids = read_scene_list(osp.join(root, 'splits', f'{split}.txt'))
+        coco_from_scenes(root, scene_ids, description=f'synthetic {split}').write(
+            osp.join(root, 'annotations', f'instances_{split}.json'))
 
 
 def write_scannet_root(source, root):
@@ -89,3 +86,6 @@ def write_cityscapes_root(source, root, city='synthville'):
                         cv2.imread(frame_file(source, scene, 'color', stem, '.jpg')))
             cv2.imwrite(osp.join(label_dir, f'{name}_gtFine_labelTrainIds.png'), labels)
     return root
+
+
+LAYOUT_WRITERS = {'scannet': write_scannet_root, 'nyuv2': write_nyuv2_root, 'cityscapes': write_cityscapes_root}

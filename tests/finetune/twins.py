@@ -9,9 +9,10 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def twin_config(name, work_dir, **options):
-    """A synthetic twin config (configs/finetune/synthetic/<name>.py) as tools/train.py would run it on CPU."""
+    """A synthetic twin config (configs/finetune/synthetic/<name>.py) as tools/train.py would run it on CPU, seeded
+    so that a test sees the same run every time."""
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'finetune', 'synthetic', f'{name}.py'))
-    cfg.merge_from_dict(dict(options, work_dir=str(work_dir), launcher='none'))
+    cfg.merge_from_dict(dict(options, work_dir=str(work_dir), launcher='none', randomness=dict(seed=0)))
     return apply_cpu_fallbacks(cfg)
 
 

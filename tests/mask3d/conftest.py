@@ -5,6 +5,9 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
+from mmengine.config import Config
+from mmengine.dataset import default_collate
+from mmpretrain.registry import DATASETS, MODELS
 
 import mask3d_mm  # noqa: F401  (registers everything)
 
@@ -63,3 +66,31 @@ def synthetic_root(tmp_path_factory) -> str:
     else:
         generate_dataset(root, num_scenes=2, frames_per_scene=4, seed=0, height=96, width=128)
     return root
+
+
+def tiny_config(img_size: int = 64, data_root: str = 'data/synthetic/') -> Config:
+    """The demo config at ``img_size`` (a 4x4 patch grid at 64): every Mask3D part, a fraction of the cost."""
+    cfg = Config.fromfile(TINY_CONFIG)
+    cfg.merge_from_dict({
+        'train_dataloader.dataset.data_root': data_root,
+        'train_dataloader.dataset.pipeline.1.scale': img_size,
+        'model.backbone.img_size': img_size,
+        'model.depth_encoder.img_size': img_size,
+        'model.neck.num_patches': (img_size // cfg.patch_size) ** 2})
+    return cfg
+
+
+def build_model(model_cfg: dict, seed: int = 0):
+    """Build and initialize (as the Runner does) a model with a fixed seed."""
+    import torch
+    torch.manual_seed(seed)
+    model = MODELS.build(model_cfg)
+    model.init_weights()
+    return model
+
+
+def load_batch(cfg: Config, batch_size: int = 4, seed: int = 0) -> dict:
+    """The first ``batch_size`` samples of the config's training set through its pipeline, collated."""
+    np.random.seed(seed)
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    return default_collate([dataset[i] for i in range(batch_size)])

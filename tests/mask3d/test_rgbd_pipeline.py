@@ -96,6 +96,40 @@ def test_mask_generator_honours_ratio_per_modality(mode):
         gen(dict(img=np.zeros((100, 96, 3), np.uint8)))
 
 
+@pytest.mark.parametrize('rgb_ratio,depth_ratio', [(0.6, 0.6), (0.8, 0.4), (0.9, 0.9), (0.75, 0.0)])
+@pytest.mark.parametrize('mode', ['random', 'block'])
+def test_mask_counts_are_exact_at_every_ablation_ratio(mode, rgb_ratio, depth_ratio):
+    """On the 14 x 14 grid of a 224 input; mmpretrain's BEiT generator never terminates at 0.9 here."""
+    np.random.seed(1)
+    gen = TRANSFORMS.build(dict(type='RGBDMaskGenerator', rgb_mask_ratio=rgb_ratio, depth_mask_ratio=depth_ratio,
+                                mode=mode))
+    for _ in range(5):
+        out = gen(dict(img=np.zeros((224, 224, 3), np.uint8)))
+        assert out['rgb_mask'].sum() == 196 - int(196 * (1 - rgb_ratio))
+        assert out['depth_mask'].sum() == 196 - int(196 * (1 - depth_ratio))
+
+
+def masked_neighbour_fraction(mask: np.ndarray) -> float:
+    """Of the masked patches, the fraction whose right or lower neighbour is masked too."""
+    right = mask[:, :-1] & mask[:, 1:]
+    down = mask[:-1] & mask[1:]
+    return (right.sum() + down.sum()) / (2 * mask.sum())
+
+
+def test_block_masks_are_contiguous_and_reach_every_border():
+    np.random.seed(0)
+    block = TRANSFORMS.build(dict(type='RGBDMaskGenerator', rgb_mask_ratio=0.4, depth_mask_ratio=0.4,
+                                  mode='block'))
+    random = TRANSFORMS.build(dict(type='RGBDMaskGenerator', rgb_mask_ratio=0.4, depth_mask_ratio=0.4))
+    img = dict(img=np.zeros((224, 224, 3), np.uint8))
+    block_masks = np.stack([block(dict(img))['rgb_mask'].reshape(14, 14).astype(bool) for _ in range(40)])
+    random_masks = np.stack([random(dict(img))['rgb_mask'].reshape(14, 14).astype(bool) for _ in range(40)])
+    assert (np.mean([masked_neighbour_fraction(m) for m in block_masks])
+            > np.mean([masked_neighbour_fraction(m) for m in random_masks]) + 0.2)
+    coverage = block_masks.mean(0)  # (14, 14): how often each patch was hidden
+    assert coverage[-1].min() > 0 and coverage[:, -1].min() > 0  # last row / column are not spared
+
+
 def test_pack_and_preprocess_normalize_rgb_and_depth_separately(rgbd_root):
     pipeline = [dict(type='LoadRGBDFromFile'),
                 dict(type='RGBDRandomResizedCrop', scale=64, crop_ratio_range=(1.0, 1.0)),

@@ -4,8 +4,8 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from mask3d_mm import geometry
 from mask3d_mm.datasets.pair_mining import (
+    load_scene,
     overlap_matrix,
     parse_pair_line,
     process_scene,
@@ -13,26 +13,47 @@ from mask3d_mm.datasets.pair_mining import (
     read_matrix,
     sampled_frame_ids,
 )
+from mask3d_mm.datasets.synthetic import SyntheticScene, scene_seed
 from mask3d_mm.utils.errors import DataError
 from tests.conftest import run_tool
 
+from .conftest import SEED
+from .test_correspondences import pixel_world_points, project
 
-def gt_overlaps(scene_dir, frame_ids):
-    """Brute force from the renderer's depth: pixels of i that land on a pixel of j with the same depth, both
-    directions, over all valid pixels of both (Pri3D's definition)."""
+
+def visible_from(scene, points, pose, K, height, width):
+    """Which world points ``(N, 3)`` camera ``pose`` sees: in front, inside its image, and the first surface the
+    ray from its centre hits is the point itself (renderer ray caster; 1 cm slack for mm-rounded depth)."""
+    with np.errstate(divide='ignore', invalid='ignore'):  # points behind the camera are masked by z > 0
+        uv, z = project(points, K, pose)
+    u, v = uv.T
+    inside = (z > 0) & (u >= -0.5) & (u < width - 0.5) & (v >= -0.5) & (v < height - 0.5)
+    rays = points - pose[:3, 3]
+    dist = np.linalg.norm(rays, axis=1)
+    hit, _ = scene.raycast(np.broadcast_to(pose[:3, 3], rays.shape), rays / dist[:, None])
+    return inside & (hit > dist - 0.01)
+
+
+def gt_overlaps(scene_dir, frame_ids, scene, stride=2):
+    """Co-visibility overlap by brute force from the renderer: (v_ij + v_ji) / (n_i + n_j), v_ij = valid pixels of
+    i (every ``stride``-th) whose surface point camera j sees unoccluded -- what the mined overlap measures."""
     K = read_matrix(osp.join(scene_dir, 'intrinsic', 'intrinsic_depth.txt'))[:3, :3]
-    depths = [read_depth(osp.join(scene_dir, 'depth', f'{f}.png')) for f in frame_ids]
     poses = [read_matrix(osp.join(scene_dir, 'pose', f'{f}.txt')) for f in frame_ids]
+    depths = [read_depth(osp.join(scene_dir, 'depth', f'{f}.png')) for f in frame_ids]
+    height, width = depths[0].shape
+    points = []
+    for depth, pose in zip(depths, poses):
+        strided = np.zeros(depth.shape, bool)
+        strided[::stride, ::stride] = True
+        points.append(pixel_world_points(depth.astype(np.float64), K, pose, np.flatnonzero(strided & (depth > 0))))
     num = len(frame_ids)
-    matched = np.zeros((num, num))
+    seen = np.zeros((num, num))
     for i in range(num):
         for j in range(num):
             if i != j:
-                idx_i, _ = geometry.frame_correspondences(depths[i], depths[j], K, K, poses[i], poses[j],
-                                                          depth_tol=0.02)
-                matched[i, j] = len(idx_i)
-    valid = np.array([(d > 0).sum() for d in depths], dtype=np.float64)
-    return (matched + matched.T) / (valid[:, None] + valid[None, :])
+                seen[i, j] = visible_from(scene, points[i], poses[j], K, height, width).sum()
+    sizes = np.array([len(p) for p in points], dtype=np.float64)
+    return (seen + seen.T) / (sizes[:, None] + sizes[None, :])
 
 
 def mined_pairs(pairs_file):
@@ -40,33 +61,37 @@ def mined_pairs(pairs_file):
         return {(fi, fj): overlap for _, fi, fj, overlap in map(parse_pair_line, f)}
 
 
-def test_mined_pairs_match_brute_force_from_renderer_depth(pri3d_world):
+def test_mined_pairs_match_brute_force_from_renderer_geometry(pri3d_world):
     root, (scene_id,), pairs_file = pri3d_world
-    frame_ids = sampled_frame_ids(osp.join(root, scene_id), 1)
-    gt = gt_overlaps(osp.join(root, scene_id), frame_ids)
-    upper = gt[np.triu_indices(len(frame_ids), 1)]
-    assert (upper >= 0.4).any() and (upper < 0.2).any(), 'fixture must hold clear positives and negatives'
+    scene_dir = osp.join(root, scene_id)
+    frame_ids = sampled_frame_ids(scene_dir, 1)
+    gt = gt_overlaps(scene_dir, frame_ids, SyntheticScene(scene_seed(SEED, 0)))
+    upper = np.triu_indices(len(frame_ids), 1)
+    assert (gt[upper] >= 0.5).any() and (gt[upper] < 0.2).any(), 'fixture must hold clear positives and negatives'
+    # every pair's overlap, as the miner computes it, tracks the true co-visibility
+    ours = overlap_matrix(load_scene(root, scene_id, frame_skip=1, pixel_stride=1).points)
+    assert np.abs(ours - gt)[upper].max() < 0.05
+    # the pairs file holds exactly the pairs >= 0.3 with those overlaps; clear cases agree with the GT
     mined = mined_pairs(pairs_file)
-    for a in range(len(frame_ids)):
-        for b in range(a + 1, len(frame_ids)):
-            pair = (frame_ids[a], frame_ids[b])
-            if gt[a, b] >= 0.4:
-                assert pair in mined, f'pair {pair} with GT overlap {gt[a, b]:.2f} was not mined'
-            if gt[a, b] < 0.2:
-                assert pair not in mined, f'pair {pair} with GT overlap {gt[a, b]:.2f} was mined'
-            if pair in mined:
-                assert abs(mined[pair] - gt[a, b]) < 0.1
+    expected = {(frame_ids[a], frame_ids[b]): ours[a, b] for a, b in zip(*upper) if ours[a, b] >= 0.3}
+    assert mined.keys() == expected.keys()
+    assert all(abs(mined[pair] - expected[pair]) < 1e-4 for pair in mined)
+    for a, b in zip(*upper):
+        pair = (frame_ids[a], frame_ids[b])
+        assert (pair in mined) == (gt[a, b] >= 0.3) or abs(gt[a, b] - 0.3) < 0.05, (pair, gt[a, b])
 
 
-def test_overlap_matrix_counts_shared_voxels():
-    # Frame 0: 3 points in voxel A, 1 in B; frame 1: 2 points in B, 2 in C -> matched 1 + 2 of 8 pixels.
+def test_overlap_matrix_matches_within_one_and_a_half_voxels():
+    # Frame 0: 3 pixels in voxel (0, 0, 0), 1 in (5, 0, 0); frame 1: 2 in (6, 1, 0) (edge neighbour of (5, 0, 0),
+    # centres sqrt(2) voxels apart: a match) and 2 in (6, 1, 1) (corner neighbour, sqrt(3) > 1.5: no match).
     voxel = 0.05
-    centre = lambda x: np.array([[x + 0.5, 0.5, 0.5]]) * voxel  # noqa: E731
-    frame0 = np.concatenate([centre(0)] * 3 + [centre(1)])
-    frame1 = np.concatenate([centre(1)] * 2 + [centre(2)] * 2)
+    centre = lambda *cell: (np.array([cell]) + 0.5) * voxel  # noqa: E731
+    frame0 = np.concatenate([centre(0, 0, 0)] * 3 + [centre(5, 0, 0)])
+    frame1 = np.concatenate([centre(6, 1, 0)] * 2 + [centre(6, 1, 1)] * 2)
     overlaps = overlap_matrix([frame0, frame1], voxel)
-    assert overlaps[0, 1] == pytest.approx(3 / 8) and overlaps[1, 0] == overlaps[0, 1]
+    assert overlaps[0, 1] == pytest.approx((1 + 2) / 8) and overlaps[1, 0] == overlaps[0, 1]
     assert overlaps[0, 0] == 1.0
+    assert overlap_matrix([frame0, frame1], voxel, match_radius=2.0)[0, 1] == pytest.approx((1 + 4) / 8)
 
 
 def test_results_are_relative_resumable_and_cli_agrees(pri3d_world, tmp_path, repo):

@@ -1,25 +1,34 @@
+import copy
+
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mask3d_mm.datasets.pri3d_pairs import Pri3DPairDataset
 from mask3d_mm.datasets.transforms.pri3d import LoadPri3DPair
 from mask3d_mm.utils.errors import DataError
+from tests.conftest import REPO
 
 from .conftest import HEIGHT, WIDTH
 
-COLOR_AUG = [dict(type='RandomApply', prob=1.0,
-                  transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)]),
-             dict(type='RandomGrayscale', prob=0.5, keep_channels=True, channel_weights=(0.114, 0.587, 0.2989)),
-             dict(type='GaussianBlur', magnitude_range=(0.1, 2.0), magnitude_std='inf', prob=0.5)]
+VIEW_CONFIG = REPO / 'configs' / 'pri3d' / 'pri3d-view_resnet50-unet_8xb8_scannet.py'
+
+
+def colour_augmentation():
+    """The Pri3D configs' colour augmentation, with the jitter always applied."""
+    augmentation = copy.deepcopy(Config.fromfile(VIEW_CONFIG).color_augmentation)
+    jitter = next(t for t in augmentation if t['type'] == 'RandomApply')
+    jitter['prob'] = 1.0
+    return augmentation
 
 
 def pair_dataset(world, scale=(WIDTH, HEIGHT), augment=False, with_chunks=True):
     root, _, pairs_file = world
     init_default_scope('mmpretrain')  # transforms are registered in mmpretrain's registry
     pipeline = [dict(type='LoadPri3DPair', scale=scale)]
-    pipeline += [dict(type='ApplyToEachView', transforms=COLOR_AUG)] if augment else []
+    pipeline += [dict(type='ApplyToEachView', transforms=colour_augmentation())] if augment else []
     pipeline += [dict(type='PackPri3DInputs')]
     return Pri3DPairDataset(data_root=root, ann_file=pairs_file, with_chunks=with_chunks, pipeline=pipeline)
 
@@ -36,14 +45,18 @@ def test_item_holds_both_views_geometry_and_chunks(pri3d_world):
 
 def test_augmentation_changes_colour_only(pri3d_world):
     np.random.seed(0)
+    torch.manual_seed(0)  # torchvision's ColorJitter draws from torch
     plain, augmented = pair_dataset(pri3d_world)[0], pair_dataset(pri3d_world, augment=True)[0]
-    assert not torch.equal(plain['inputs'][0], augmented['inputs'][0])
+    for view in (0, 1):
+        assert augmented['inputs'][view].shape == plain['inputs'][view].shape
+        assert augmented['inputs'][view].dtype == torch.uint8
+        assert (augmented['inputs'][view].float() - plain['inputs'][view].float()).abs().mean() > 1.0
     for key in ('depth', 'pose', 'intrinsic', 'chunk_coords'):
         assert torch.equal(getattr(plain['data_samples'], key), getattr(augmented['data_samples'], key))
 
 
 def test_resize_keeps_depth_samples_and_scales_intrinsics(pri3d_world):
-    views = pair_dataset(pri3d_world).data_list[0]['views']
+    views = pair_dataset(pri3d_world).get_data_info(0)['views']  # data_list is emptied by serialization
     full = LoadPri3DPair(scale=None)(dict(views=views))
     half = LoadPri3DPair(scale=(WIDTH // 2, HEIGHT // 2))(dict(views=views))
     assert np.array_equal(half['depth'][0], full['depth'][0][::2, ::2])

@@ -15,10 +15,12 @@ import numpy as np
 from mmengine.config import Config, DictAction
 from mmengine.dataset import Compose, default_collate
 from mmengine.runner import load_checkpoint
-from mmpretrain.registry import DATASETS, MODELS
+from mmpretrain.registry import DATASETS, MODELS, TRANSFORMS
 
 import mask3d_mm  # noqa: F401
 from mask3d_mm.engine.hooks.mask3d_vis_hook import make_reconstruction_panel, reconstruct_batch
+from mask3d_mm.utils.cli import run_cli
+from mask3d_mm.utils.errors import DataError
 
 
 def eval_pipeline(cfg: Config) -> list:
@@ -28,7 +30,7 @@ def eval_pipeline(cfg: Config) -> list:
     size = cfg.model.backbone.img_size
     resize = dict(type='RGBDRandomResizedCrop', scale=size, crop_ratio_range=(1.0, 1.0),
                   aspect_ratio_range=(1.0, 1.0))  # deterministic centre square of the largest area
-    return pipeline[:1] + [resize] + pipeline[1:]
+    return [TRANSFORMS.build(t) for t in pipeline[:1] + [resize] + pipeline[1:]]
 
 
 def frame_items(cfg: Config, frames, num: int) -> list:
@@ -39,7 +41,12 @@ def frame_items(cfg: Config, frames, num: int) -> list:
     for img_path in frames:
         scene_dir = osp.dirname(osp.dirname(osp.abspath(img_path)))
         frame_id = osp.splitext(osp.basename(img_path))[0]
-        items.append(dict(img_path=img_path, depth_path=osp.join(scene_dir, 'depth', f'{frame_id}.png')))
+        depth_path = osp.join(scene_dir, 'depth', f'{frame_id}.png')
+        for path in (img_path, depth_path):
+            if not osp.isfile(path):
+                raise DataError(f'{path}: not found (--frames takes <scene>/color/<N>.jpg with a matching '
+                                '<scene>/depth/<N>.png)')
+        items.append(dict(img_path=img_path, depth_path=depth_path))
     return items
 
 
@@ -75,4 +82,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -9,17 +9,20 @@
    on all training scenes and on a low-data subset (10 % of the scenes).
 4. Linear probes on frozen features: per-patch depth (RMSE, AbsRel) and surface normals (mean angle error).
 5. Writes ``results.json`` (every run), ``results.md`` (mean ± std table) and ``miou_vs_fraction.png``.
-   ``--update-readme`` copies the table and plot into the README's Results section (with date, machine, commit).
+   ``--update-readme`` copies them into the README's Results block (``<!-- study:begin/end -->``, with date,
+   machine and commit; a rerun replaces it) and docs/study/.
 
 Every step is cached in ``--out`` (a finished run is not redone), so an interrupted study resumes.
-Each training run is a ``tools/train.py`` subprocess: exactly what a user would run.
+Pretraining runs are ``tools/train.py`` subprocesses (exactly what a user would run); the many short fine-tuning
+runs do what ``tools/train.py`` does inside this process, which saves a fresh interpreter's ~1 min of imports
+each on a loaded 2-core machine.
 """
 import argparse
+import contextlib
 import json
 import os
 import os.path as osp
 import platform
-import shutil
 import subprocess
 import sys
 import time
@@ -28,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mask3d_mm.datasets.converters.io import write_text_atomic
+from mask3d_mm.datasets.converters.io import write_bytes_atomic, write_text_atomic
 from mask3d_mm.datasets.converters.scannet_2d import write_data_efficient_splits
 from mask3d_mm.datasets.synthetic import generate_dataset
 
@@ -51,7 +54,10 @@ class StudySize:
 
 SIZES = {
     'default': StudySize(pretrain_scenes=16, pretrain_frames=30, downstream_scenes=20, downstream_frames=12,
-                         pretrain_iters=400, finetune_iters=300, seeds=3, fractions=(0.1, 1.0), probe_frames=96),
+                         pretrain_iters=200, finetune_iters=150, seeds=3, fractions=(0.1, 1.0), probe_frames=96),
+    # the size the committed numbers come from when the shared machine cannot fit 'default' (see README)
+    'medium': StudySize(pretrain_scenes=16, pretrain_frames=30, downstream_scenes=20, downstream_frames=12,
+                        pretrain_iters=100, finetune_iters=50, seeds=3, fractions=(0.1, 1.0), probe_frames=96),
     'quick': StudySize(pretrain_scenes=2, pretrain_frames=6, downstream_scenes=5, downstream_frames=4,
                        pretrain_iters=2, finetune_iters=2, seeds=1, fractions=(0.5, 1.0), probe_frames=8),
 }
@@ -76,15 +82,60 @@ def log(message):
     print(f'[study {time.strftime("%H:%M:%S")}] {message}', flush=True)
 
 
+def fail(what, log_file):
+    tail = Path(log_file).read_text()[-3000:]
+    raise SystemExit(f'study: {what} failed\n--- {log_file} ---\n{tail}')
+
+
 def run(cmd, log_file):
     """Run a repo tool; its output goes to ``log_file``; a failure stops the study with the log's tail."""
-    env = dict(os.environ, PYTHONPATH=f'{REPO}{os.pathsep}{os.environ.get("PYTHONPATH", "")}')
+    env = dict(os.environ, PYTHONPATH=f'{REPO}{os.pathsep}{os.environ.get("PYTHONPATH", "")}',
+               OMP_NUM_THREADS=str(torch_threads()))
     with open(log_file, 'w') as f:
         code = subprocess.call([sys.executable, *map(str, cmd)], cwd=REPO, env=env, stdout=f,
                                stderr=subprocess.STDOUT)
     if code != 0:
-        tail = Path(log_file).read_text()[-3000:]
-        raise SystemExit(f'study: command failed ({code}): {" ".join(map(str, cmd))}\n--- {log_file} ---\n{tail}')
+        fail(f'command ({code}) {" ".join(map(str, cmd))}', log_file)
+
+
+def torch_threads():
+    import torch
+    return torch.get_num_threads()
+
+
+def cfg_options(options: dict):
+    """``--cfg-options`` arguments of tools/train.py for ``{key: value}``."""
+    return ['--cfg-options', *(f'{key}={value}' for key, value in options.items())]
+
+
+def train_in_process(config: Path, work_dir: Path, options: dict, log_file: Path):
+    """``tools/train.py CONFIG --work-dir W --cfg-options ...`` in this process, console output to ``log_file``."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from mask3d_mm.utils.launch import apply_cpu_fallbacks, check_custom_imports
+    cfg = Config.fromfile(config)
+    check_custom_imports(cfg, str(config))
+    cfg.work_dir, cfg.launcher = str(work_dir), 'none'
+    # visualizers are per-name singletons (mmseg names its 'visualizer'): a fresh name gives this run its own
+    cfg.merge_from_dict({**options, 'visualizer.name': f'study:{work_dir}'})
+    with open(log_file, 'w') as f, contextlib.redirect_stdout(f), contextlib.redirect_stderr(f):
+        runner = None
+        try:
+            runner = Runner.from_cfg(apply_cpu_fallbacks(cfg))
+            runner.train()
+        except Exception:  # noqa: BLE001  (any failure: stop the study with the log's tail)
+            import traceback
+            traceback.print_exc()
+            failed = True
+        else:
+            failed = False
+        finally:
+            for handler in (runner.logger.handlers[:] if runner else []):  # they write to ``f``
+                handler.close()
+                runner.logger.removeHandler(handler)
+    if failed:
+        fail(f'training {config} in {work_dir}', log_file)
 
 
 # ----------------------------------------------------------------------------------------------- data
@@ -96,7 +147,8 @@ def make_datasets(out: Path, size: StudySize):
     generate_dataset(downstream_root, num_scenes=size.downstream_scenes,
                      frames_per_scene=size.downstream_frames, seed=DOWNSTREAM_SEED)
     # Pretraining uses every scene (labels unused); the downstream set keeps its own train / val split, and the
-    # low-data settings train on nested random scene subsets holding >= that share of its training images (splits/train_<pct>.txt).
+    # low-data settings train on nested random scene subsets holding >= that share of its training images
+    # (splits/train_<pct>.txt, as for ScanNet's data-efficient benchmark).
     scene_ids = sorted(p.name for p in pretrain_root.iterdir() if (p / 'color').is_dir())
     write_text_atomic(pretrain_root / 'splits' / 'all.txt', ''.join(f'{s}\n' for s in scene_ids))
     write_data_efficient_splits(str(downstream_root), percents=[percent(f) for f in size.fractions],
@@ -117,6 +169,15 @@ def mine_pairs(pretrain_root: Path, out: Path):
              '--min-overlap', '0.3', '--frame-skip', '1', '--no-chunks'], out / 'mine_pairs.log')
 
 
+def check_size(out: Path, size_name: str, size: StudySize):
+    """Finished steps are reused, so one work folder must only ever hold one study size."""
+    record, expected = out / 'size.json', json.dumps(dict(name=size_name, **asdict(size)), sort_keys=True)
+    if record.exists() and record.read_text() != expected:
+        raise SystemExit(f'study: {out} holds a study of another size ({record.read_text()}); use another --out')
+    if not record.exists():  # its mtime is the study's start, also when resumed
+        write_text_atomic(str(record), expected)
+
+
 # ------------------------------------------------------------------------------------------- training
 def last_checkpoint(work_dir: Path) -> Path:
     pointer = work_dir / 'last_checkpoint'
@@ -128,9 +189,8 @@ def last_checkpoint(work_dir: Path) -> Path:
 def schedule_options(iters):
     """Every study config schedules [linear warm-up, decay to the end]; this rescales both to ``iters``."""
     warmup = max(1, iters // 10)
-    return [f'train_cfg.max_iters={iters}', f'param_scheduler.0.end={warmup}',
-            f'param_scheduler.1.begin={warmup}', f'param_scheduler.1.end={iters}',
-            f'default_hooks.checkpoint.interval={iters}']
+    return {'train_cfg.max_iters': iters, 'param_scheduler.0.end': warmup, 'param_scheduler.1.begin': warmup,
+            'param_scheduler.1.end': iters, 'default_hooks.checkpoint.interval': iters}
 
 
 def pretrain(method, out: Path, pretrain_root: Path, size: StudySize):
@@ -146,8 +206,8 @@ def pretrain(method, out: Path, pretrain_root: Path, size: StudySize):
     if method.startswith('pri3d'):
         mine_pairs(pretrain_root, out)
     log(f'pretraining {method} for {size.pretrain_iters} iterations')
-    run(['tools/train.py', STUDY_CONFIGS / config, '--work-dir', work_dir, '--cfg-options',
-         f'train_dataloader.dataset.data_root={pretrain_root}/', *schedule_options(size.pretrain_iters)],
+    options = {'train_dataloader.dataset.data_root': f'{pretrain_root}/', **schedule_options(size.pretrain_iters)}
+    run(['tools/train.py', STUDY_CONFIGS / config, '--work-dir', work_dir, *cfg_options(options)],
         work_dir / 'train.log')
     run([CONVERTER, last_checkpoint(work_dir), backbone], work_dir / 'convert.log')  # writes atomically
     return backbone
@@ -169,9 +229,9 @@ def init_options(backbone):
     """Backbone initialisation: the converted checkpoint; from scratch, also no layer-wise lr decay (there is no
     pretrained depth to protect), exactly as the real scratch configs (configs/finetune/*scratch*)."""
     if backbone is None:
-        return ['model.backbone.init_cfg=None', 'optim_wrapper.paramwise_cfg.layer_decay_rate=1.0']
-    return ['model.backbone.init_cfg._delete_=True', 'model.backbone.init_cfg.type=Pretrained',
-            f'model.backbone.init_cfg.checkpoint={backbone}', 'model.backbone.init_cfg.prefix=backbone.']
+        return {'model.backbone.init_cfg': None, 'optim_wrapper.paramwise_cfg.layer_decay_rate': 1.0}
+    return {'model.backbone.init_cfg': dict(_delete_=True, type='Pretrained', checkpoint=str(backbone),
+                                            prefix='backbone.')}
 
 
 def finetune(method, backbone, fraction, seed, out: Path, downstream_root: Path, size: StudySize):
@@ -181,11 +241,12 @@ def finetune(method, backbone, fraction, seed, out: Path, downstream_root: Path,
         return json.loads(result_file.read_text())
     work_dir.mkdir(parents=True, exist_ok=True)
     log(f'fine-tuning {method} on {fraction:.0%} of the scenes, seed {seed}')
-    run(['tools/train.py', STUDY_CONFIGS / FINETUNE_CONFIG, '--work-dir', work_dir, '--cfg-options',
-         f'train_dataloader.dataset.data_root={downstream_root}/', f'val_dataloader.dataset.data_root={downstream_root}/',
-         f'train_dataloader.dataset.ann_file=splits/train_{percent(fraction)}.txt', f'randomness.seed={seed}',
-         *init_options(backbone), *schedule_options(size.finetune_iters),
-         f'train_cfg.val_interval={size.finetune_iters}'], work_dir / 'train.log')
+    options = {'train_dataloader.dataset.data_root': f'{downstream_root}/',
+               'val_dataloader.dataset.data_root': f'{downstream_root}/',
+               'train_dataloader.dataset.ann_file': f'splits/train_{percent(fraction)}.txt',
+               'randomness.seed': seed, 'train_cfg.val_interval': size.finetune_iters,
+               **init_options(backbone), **schedule_options(size.finetune_iters)}
+    train_in_process(STUDY_CONFIGS / FINETUNE_CONFIG, work_dir, options, work_dir / 'train.log')
     metrics = read_final_metrics(work_dir)
     result = dict(method=method, fraction=fraction, seed=seed, mIoU=float(metrics['mIoU']),
                   aAcc=float(metrics['aAcc']))
@@ -316,7 +377,7 @@ def markdown_table(rows, size):
         cells = [row['method']]
         for fraction in size.fractions:
             mean, std, n = row[f'mIoU@{fraction:g}']
-            cells.append(f'{100 * mean:.1f} ± {100 * std:.1f} (n={n})')
+            cells.append(f'{mean:.1f} ± {std:.1f} (n={n})')  # mmseg reports IoU in percent
         cells += [f"{row['depth_rmse']:.3f}", f"{row['depth_absrel']:.3f}", f"{row['normal_angle_deg']:.1f}"]
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
@@ -328,8 +389,8 @@ def plot(rows, size, path):
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(5.5, 3.8), dpi=120)
     for row in rows:
-        means = [100 * row[f'mIoU@{f:g}'][0] for f in size.fractions]
-        stds = [100 * row[f'mIoU@{f:g}'][1] for f in size.fractions]
+        means = [row[f'mIoU@{f:g}'][0] for f in size.fractions]
+        stds = [row[f'mIoU@{f:g}'][1] for f in size.fractions]
         ax.errorbar([100 * f for f in size.fractions], means, yerr=stds, marker='o', capsize=3,
                     label=row['method'])
     ax.set_xscale('log')
@@ -350,41 +411,78 @@ def provenance():
                 f'{platform.python_implementation()} {platform.python_version()}', commit=commit)
 
 
-def update_readme(out: Path, table: str, meta: dict):
-    readme = REPO / 'README.md'
-    text = readme.read_text()
-    begin, end = '<!-- study:begin -->', '<!-- study:end -->'
-    if begin not in text or end not in text:
-        raise SystemExit(f'study: {readme} has no {begin} ... {end} section to update')
-    docs = REPO / 'docs' / 'study'
+README_BEGIN, README_END = '<!-- study:begin -->', '<!-- study:end -->'
+
+
+def readme_section(results: dict) -> str:
+    """The README's study block, rebuilt from ``results.json`` so the README always matches the JSON."""
+    meta = results['meta']
+    size = StudySize(**dict(meta['study_size'], fractions=tuple(meta['study_size']['fractions'])))
+    table = markdown_table(summarize(results['runs'], results['probes'], size), size)
+    return (f'{README_BEGIN}\n**Synthetic, small-scale** (procedural rooms, ViT-tiny 6x192, 128x128 input, '
+            f'`{meta["size"]}` study size: {size.pretrain_iters} pretraining and {size.finetune_iters} fine-tuning '
+            f'iterations, {size.seeds} seeds). Generated {meta["date"]} on {meta["machine"]}, commit '
+            f'`{meta["commit"]}`, in {meta["wall_minutes"]:.0f} min by `python tools/benchmarks/study.py '
+            f'--size {meta["size"]} --update-readme`; every run is in `docs/study/results.json`. mIoU: ScanNet-20 '
+            f'classes on held-out synthetic scenes; probes: ridge regression on frozen last-block patch tokens '
+            f'(lower is better). Not comparable to ScanNet numbers.\n\n{table}\n\n'
+            f'![mIoU vs data fraction](docs/study/miou_vs_fraction.png)\n{README_END}')
+
+
+def replace_block(text: str, section: str) -> str:
+    """Swap the delimited block for ``section``; without one, add it under ``## Results`` (made if missing)."""
+    if README_BEGIN in text and README_END in text:
+        head, rest = text.split(README_BEGIN, 1)
+        return head + section + rest.split(README_END, 1)[1]
+    heading = '## Results\n'
+    if heading in text:
+        head, rest = text.split(heading, 1)
+        return f'{head}{heading}\n{section}\n{rest}'
+    return f'{text.rstrip()}\n\n{heading}\n{section}\n'
+
+
+def update_readme(out: Path, readme: Path = REPO / 'README.md'):
+    """Copy the finished study in ``out`` (JSON + plot) to docs/study/ and its table into the README block."""
+    results = json.loads((out / 'results.json').read_text())
+    docs = readme.parent / 'docs' / 'study'
     docs.mkdir(parents=True, exist_ok=True)
-    shutil.copy(out / 'miou_vs_fraction.png', docs / 'miou_vs_fraction.png')
-    shutil.copy(out / 'results.json', docs / 'results.json')
-    section = (f'{begin}\nSynthetic, small-scale (ViT-tiny, {meta["size"]} size), generated {meta["date"]} on '
-               f'{meta["machine"]}, commit `{meta["commit"]}` by `python tools/benchmarks/study.py '
-               f'--update-readme` ({meta["wall_minutes"]:.0f} min).\n\n{table}\n\n'
-               f'![mIoU vs data fraction](docs/study/miou_vs_fraction.png)\n{end}')
-    head, rest = text.split(begin, 1)
-    readme.write_text(head + section + rest.split(end, 1)[1])
+    for name in ('miou_vs_fraction.png', 'results.json'):
+        write_bytes_atomic(str(docs / name), (out / name).read_bytes())
+    write_text_atomic(str(readme), replace_block(readme.read_text(), readme_section(results)))
+    log(f'updated {readme} and {docs}/')
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--quick', action='store_true', help='CI smoke size: minutes, one seed')
+    parser.add_argument('--size', choices=list(SIZES), default='default',
+                        help="'default': <= 60 min on an idle 2-core CPU; 'medium': fewer iterations; 'quick': smoke")
+    parser.add_argument('--quick', action='store_true', help="CI smoke size (= --size quick): minutes, one seed")
     parser.add_argument('--out', default=None, help='work folder (default work_dirs/study[-quick])')
     parser.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS))
-    parser.add_argument('--update-readme', action='store_true', help='write the table + plot into README.md')
+    parser.add_argument('--threads', type=int, default=1,
+                        help='torch threads per run (1: best on a shared, oversubscribed machine; 2 when idle)')
+    parser.add_argument('--update-readme', action='store_true',
+                        help='copy the finished study in --out (results.json, plot) into README.md and docs/study/; '
+                             'runs (or resumes) the study first if it has not finished')
     args = parser.parse_args()
-    size_name = 'quick' if args.quick else 'default'
+    import torch
+    torch.set_num_threads(args.threads)
+    size_name = 'quick' if args.quick else args.size
     size = SIZES[size_name]
-    out = Path(args.out or f'work_dirs/study{"-quick" if args.quick else ""}').resolve()
+    out = Path(args.out or f'work_dirs/study{"" if size_name == "default" else "-" + size_name}').resolve()
     out.mkdir(parents=True, exist_ok=True)
-    start = time.time()
+    check_size(out, size_name, size)
+    if not (args.update_readme and (out / 'results.json').exists()):
+        run_study(args.methods, out, size_name, size)
+    if args.update_readme:
+        update_readme(out)
 
+
+def run_study(methods, out: Path, size_name: str, size: StudySize):
     pretrain_root, downstream_root = make_datasets(out, size)
     probe_data = load_probe_data(downstream_root, size)
     runs, probes = [], {}
-    for method in args.methods:
+    for method in methods:
         backbone = pretrain(method, out, pretrain_root, size)
         probes[method] = linear_probes(backbone, probe_data)
         for fraction in size.fractions:
@@ -392,16 +490,15 @@ def main():
                 runs.append(finetune(method, backbone, fraction, seed, out, downstream_root, size))
 
     rows = summarize(runs, probes, size)
-    meta = dict(provenance(), size=size_name, wall_minutes=(time.time() - start) / 60, study_size=asdict(size))
+    wall_minutes = (time.time() - (out / 'size.json').stat().st_mtime) / 60  # since the study started
+    meta = dict(provenance(), size=size_name, wall_minutes=wall_minutes, study_size=asdict(size))
     table = markdown_table(rows, size)
-    (out / 'results.json').write_text(json.dumps(dict(meta=meta, runs=runs, probes=probes), indent=1))
-    (out / 'results.md').write_text(table + '\n')
+    write_text_atomic(str(out / 'results.json'), json.dumps(dict(meta=meta, runs=runs, probes=probes), indent=1))
+    write_text_atomic(str(out / 'results.md'), table + '\n')
     plot(rows, size, out / 'miou_vs_fraction.png')
     print(table)
     log(f'wrote {osp.relpath(out / "results.md")}, results.json, miou_vs_fraction.png '
         f'in {meta["wall_minutes"]:.1f} min')
-    if args.update_readme:
-        update_readme(out, table, meta)
 
 
 if __name__ == '__main__':

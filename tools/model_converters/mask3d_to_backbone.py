@@ -16,6 +16,8 @@ from typing import Dict, Tuple
 import torch
 
 import mask3d_mm  # noqa: F401  (torch>=2.6 safe-loading allow-list for mmengine checkpoints)
+from mask3d_mm.utils.cli import run_cli
+from mask3d_mm.utils.errors import DataError
 
 PREFIX = 'backbone.'
 
@@ -39,7 +41,7 @@ def convert(src: str, dst: str) -> Tuple[list, list]:
     state_dict = checkpoint.get('state_dict', checkpoint)
     backbone = {k[len(PREFIX):]: v for k, v in state_dict.items() if k.startswith(PREFIX)}
     if not backbone:
-        raise ValueError(f'{src}: no `{PREFIX}*` weights found; is this a Mask3D pretraining checkpoint?')
+        raise DataError(f'{src}: no `{PREFIX}*` weights found; is this a Mask3D pretraining checkpoint?')
     missing, unexpected = reference_vit(backbone).load_state_dict(backbone, strict=False)
     out = dict(state_dict={PREFIX + k: v for k, v in backbone.items()}, meta=dict(converted_from=osp.abspath(src)))
     os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
@@ -61,4 +63,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -6,19 +6,19 @@ instance benchmark's 18) or ``NYU37`` (nyu40 minus wall, floor, ceiling). Instan
 set are left out. COCO category ids are 1..K in the order below; ``file_name`` is relative to the data root.
 """
 import json
+import os
 import os.path as osp
 from typing import Dict, List, Sequence, Tuple
 
-import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from ..nyuv2_seg import NYU40_CLASSES
 from mask3d_mm.utils.errors import DataError
 
+from ..frame_layout import frame_stems
+from ..nyuv2_seg import NYU40_CLASSES
 from ..scannet_labels import SCANNET20_CLASSES, SCANNET20_NYU40_IDS
-from ..scannet_seg import frame_stems
-from .io import write_text_atomic
+from .io import read_label_png, write_text_atomic
 
 # (name, nyu40 id) per category, COCO id = position + 1.
 SCANNET18 = tuple((name, nyu40_id) for name, nyu40_id in zip(SCANNET20_CLASSES, SCANNET20_NYU40_IDS)
@@ -63,6 +63,7 @@ class CocoBuilder:
                     categories=self.categories)
 
     def write(self, path: str) -> None:
+        os.makedirs(osp.dirname(path) or '.', exist_ok=True)
         write_text_atomic(path, json.dumps(self.to_dict()))
 
 
@@ -90,18 +91,8 @@ def coco_from_scenes(root: str, scene_ids: Sequence[str], categories: Sequence[T
         if not osp.isdir(osp.join(scene_dir, image_dir)):
             raise DataError(f'{scene_dir}: no {image_dir}/ folder (scene {scene_id} of the split)')
         for stem in frame_stems(osp.join(scene_dir, image_dir), image_suffix):
-            instance_ids, nyu40 = (read_label_image(osp.join(scene_dir, folder, f'{stem}.png'))
+            instance_ids, nyu40 = (read_label_png(osp.join(scene_dir, folder, f'{stem}.png'))
                                    for folder in ('instance', 'label_nyu40'))
             builder.add_image(f'{scene_id}/{image_dir}/{stem}{image_suffix}', instance_ids, nyu40)
     return builder
 
-
-def read_label_image(path: str) -> np.ndarray:
-    """A single-channel 8/16-bit PNG (instance ids or labels) as an (H, W) array."""
-    image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise DataError(f'{path}: missing or not an image (COCO annotations need instance/ and label_nyu40/ '
-                        'for every colour frame)')
-    if image.ndim != 2 or image.dtype not in (np.uint8, np.uint16):
-        raise DataError(f'{path}: expected a single-channel 8/16-bit PNG, got {image.dtype} of shape {image.shape}')
-    return image

@@ -16,14 +16,13 @@ import random
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-import cv2
 import numpy as np
 
 from mask3d_mm.utils.errors import DataError
 
+from ..frame_layout import DATA_EFFICIENT_PERCENTS, frame_stems, read_scene_list
 from ..scannet_labels import nyu40_to_scannet20_lut, raw_to_nyu40_lut, read_label_tsv
-from ..scannet_seg import DATA_EFFICIENT_PERCENTS, frame_stems, read_scene_list
-from .io import write_image_atomic, write_text_atomic
+from .io import read_label_png, write_image_atomic, write_text_atomic
 
 RAW_LABEL_DIR, NYU40_DIR, SCANNET20_DIR = 'label', 'label_nyu40', 'label_scannet20'
 INPUT_SPACES = ('raw', 'nyu40')
@@ -63,17 +62,6 @@ class LabelStats:
         self.frames_existing += other.frames_existing
         for raw_id, count in other.unknown_raw_ids.items():
             self.unknown_raw_ids[raw_id] = self.unknown_raw_ids.get(raw_id, 0) + count
-
-
-def read_label_png(path: str) -> np.ndarray:
-    """A single-channel 8- or 16-bit label PNG as an (H, W) array."""
-    labels = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if labels is None:
-        raise DataError(f'{path}: cannot read the label image')
-    if labels.ndim != 2 or labels.dtype not in (np.uint8, np.uint16):
-        raise DataError(f'{path}: expected a single-channel 8/16-bit label PNG, got {labels.dtype} '
-                        f'of shape {labels.shape}')
-    return labels
 
 
 def map_labels(labels: np.ndarray, label_map: Optional[LabelMap], input_space: str = 'raw',

@@ -2,6 +2,7 @@
 
 Depth is always resampled with NEAREST so an invalid (0) pixel never blends with a valid one into a fake depth.
 """
+import math
 from typing import Sequence, Tuple, Union
 
 import mmcv
@@ -10,7 +11,7 @@ import torch
 from mmcv.transforms import BaseTransform, LoadImageFromFile
 from mmcv.transforms import RandomFlip as _RandomFlip
 from mmengine import fileio
-from mmpretrain.datasets.transforms import BEiTMaskGenerator, PackInputs, RandomResizedCrop
+from mmpretrain.datasets.transforms import PackInputs, RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
 
 from mask3d_mm.utils.errors import DataError
@@ -69,6 +70,36 @@ class RGBDRandomFlip(_RandomFlip):
         results['depth'] = mmcv.imflip(results['depth'], direction=results['flip_direction'])
 
 
+def block_mask(grid_hw: Tuple[int, int], num_masked: int, min_block: int = 4, min_aspect: float = 0.3,
+               max_tries: int = 100) -> np.ndarray:
+    """BEiT-style block mask (N,) uint8 hiding exactly ``num_masked`` patches.
+
+    Rectangles of random area (>= ``min_block`` patches) and aspect ratio are added while they fit the remaining
+    budget; whatever a rectangle can no longer fill is topped up with single random patches. Unlike mmpretrain's
+    ``BEiTMaskGenerator`` (whose blocks never reach the last row / column, and which loops forever when the
+    requested count exceeds what its blocks can reach, e.g. ratio 0.9), this always terminates with the exact count.
+    """
+    rows, cols = grid_hw
+    mask = np.zeros(grid_hw, dtype=bool)  # (rows, cols)
+    log_aspect = (math.log(min_aspect), -math.log(min_aspect))
+    for _ in range(max_tries):
+        remaining = num_masked - int(mask.sum())
+        if remaining < min_block:
+            break
+        area = np.random.uniform(min_block, remaining)
+        aspect = math.exp(np.random.uniform(*log_aspect))
+        h = min(rows, max(1, round(math.sqrt(area * aspect))))
+        w = min(cols, max(1, round(math.sqrt(area / aspect))))
+        top, left = np.random.randint(0, rows - h + 1), np.random.randint(0, cols - w + 1)
+        block = mask[top:top + h, left:left + w]
+        if 0 < (~block).sum() <= remaining:
+            block[...] = True
+    flat = mask.reshape(-1)
+    remaining = num_masked - int(flat.sum())
+    flat[np.random.choice(np.flatnonzero(~flat), remaining, replace=False)] = True
+    return flat.astype(np.uint8)
+
+
 @TRANSFORMS.register_module()
 class RGBDMaskGenerator(BaseTransform):
     """Independent patch masks for the colour and depth streams: ``rgb_mask``, ``depth_mask`` (N,), 1 = masked.
@@ -99,9 +130,8 @@ class RGBDMaskGenerator(BaseTransform):
     def _mask(self, grid_hw: Tuple[int, int], ratio: float) -> np.ndarray:
         num_patches = grid_hw[0] * grid_hw[1]
         num_masked = num_patches - int(num_patches * (1 - ratio))
-        if self.mode == 'block' and num_masked > 0:
-            blocks = BEiTMaskGenerator(input_size=grid_hw, num_masking_patches=num_masked)
-            return blocks.transform({})['mask'].reshape(-1).astype(np.uint8)
+        if self.mode == 'block':
+            return block_mask(grid_hw, num_masked)
         mask = np.zeros(num_patches, dtype=np.uint8)
         mask[np.random.permutation(num_patches)[:num_masked]] = 1
         return mask

@@ -59,7 +59,9 @@ class Pri3D(BaseSelfSupervisor):
         feat_channels: width of the 2D backbone output; ``feat3d_channels``: of the 3D one.
         proj_channels: width of the projection heads of the geo loss (the view loss uses the features as-is).
         num_samples: correspondences sampled per pair (view) / per frame (geo).
-        depth_tol: metres; a warped pixel matches when its depth agrees with the other frame's.
+        depth_tol: metres; a warped pixel matches when its depth agrees with the other frame's at the nearest
+            pixel (5 cm: Pri3D's 2 cm world distance loses grazing surfaces at 1/2 resolution and noisy depth).
+            Also the occlusion test: a surface nearer than this in front of the pixel is not seen as occluding.
         loss: PointInfoNCE config (Pri3D: temperature 0.4, symmetric).
         view_weight / geo_weight: loss weights.
     """
