@@ -33,7 +33,7 @@ from scipy import sparse
 from mask3d_mm import geometry
 from mask3d_mm.utils.errors import DataError
 
-from .rgbd_frames import _frame_ids
+from .frame_layout import frame_stems
 
 
 @dataclass
@@ -87,7 +87,7 @@ def list_scenes(frames_root, split=None):
 
 def sampled_frame_ids(scene_dir, frame_skip):
     """Every ``frame_skip``-th frame by position in the numerically sorted colour list (as RGBDFrameDataset)."""
-    return _frame_ids(osp.join(scene_dir, 'color'), '.jpg')[::frame_skip]
+    return [int(stem) for stem in frame_stems(osp.join(scene_dir, 'color'), '.jpg')[::frame_skip]]
 
 
 def load_frame_points(scene_dir, frame_id, K, pixel_stride=1, with_color=False):
@@ -123,21 +123,24 @@ def neighbour_offsets(match_radius):
 
 def frame_voxel_counts(points_per_frame, voxel_size):
     """Sparse ``(F, V)`` pixel counts per frame and occupied voxel, and the voxels' keys ``(V,)`` (ascending
-    ``geometry.voxel_hash``). Voxelized frame by frame: F small sorts are cheaper than one of all points."""
-    frame_keys, frame_counts = [], []
-    for points in points_per_frame:
-        voxel_coords, point_to_voxel = geometry.voxelize(points, voxel_size)  # (V_f, 3), (P_f,)
-        frame_keys.append(geometry.voxel_hash(voxel_coords))
-        frame_counts.append(np.bincount(point_to_voxel, minlength=len(voxel_coords)))
-    voxel_keys, columns = np.unique(np.concatenate(frame_keys), return_inverse=True)  # (V,), (sum V_f,)
-    rows = np.repeat(np.arange(len(points_per_frame)), [len(k) for k in frame_keys])
-    values = np.concatenate(frame_counts).astype(np.float64)
-    counts = sparse.csr_matrix((values, (rows, columns)), shape=(len(points_per_frame), len(voxel_keys)))
+    ``geometry.voxel_hash``). Voxel of a point: ``floor(point / voxel_size)`` in the points' precision, the
+    ``geometry.voxelize`` convention; hashed once for all points, then F small sorts (cheaper than one big one)."""
+    sizes = [len(p) for p in points_per_frame]
+    all_points = np.concatenate(points_per_frame) if sum(sizes) else np.zeros((0, 3), np.float32)
+    cells = np.floor(all_points / np.asarray(voxel_size, all_points.dtype)).astype(np.int64)  # (P, 3)
+    point_keys = geometry.voxel_hash(cells)  # (P,) range-checked
+    per_frame = [np.unique(keys, return_counts=True) for keys in np.split(point_keys, np.cumsum(sizes)[:-1])]
+    voxel_keys, columns = np.unique(np.concatenate([k for k, _ in per_frame]), return_inverse=True)  # (V,)
+    rows = np.repeat(np.arange(len(sizes)), [len(k) for k, _ in per_frame])
+    values = np.concatenate([c for _, c in per_frame]).astype(np.float64)
+    counts = sparse.csr_matrix((values, (rows, columns)), shape=(len(sizes), len(voxel_keys)))
     return counts, voxel_keys
 
 
 def voxel_adjacency(voxel_keys, offsets):
-    """Sparse ``(V, V)`` 0/1 matrix: ``[a, b] = 1`` when voxel b is voxel a moved by one of ``offsets``.
+    """Sparse ``(V, V)`` 0/1 matrix: ``[a, b] = 1`` when voxel b is voxel a moved by one of ``offsets`` (a set
+    closed under negation, e.g. ``neighbour_offsets``: only the half with a positive key step is looked up, the
+    other half is its transpose).
 
     ``voxel_hash`` packs x, y, z into separate bit fields, so moving a voxel adds a constant to its key:
     ``hash(c + o) = hash(c) + hash(o) - hash(0)`` while every field stays in range (checked)."""
@@ -146,13 +149,18 @@ def voxel_adjacency(voxel_keys, offsets):
         raise ValueError('voxels at the edge of the hashable range; use a larger voxel_size')
     key_steps = geometry.voxel_hash(offsets) - geometry.voxel_hash(np.zeros(3, np.int64))  # (K,)
     rows, cols = [], []
-    for step in key_steps:
+    for step in key_steps[key_steps > 0]:
         pos = np.searchsorted(voxel_keys, voxel_keys + step).clip(max=max(len(voxel_keys) - 1, 0))
         found = voxel_keys[pos] == voxel_keys + step
         rows.append(np.flatnonzero(found))
         cols.append(pos[found])
-    rows, cols = np.concatenate(rows), np.concatenate(cols)
-    return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(voxel_keys), len(voxel_keys)))
+    rows, cols = np.concatenate(rows + [np.zeros(0, np.int64)]), np.concatenate(cols + [np.zeros(0, np.int64)])
+    num = len(voxel_keys)
+    forward = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(num, num))
+    adjacency = forward + forward.T
+    if (key_steps == 0).any():
+        adjacency = adjacency + sparse.identity(num, format='csr')
+    return adjacency
 
 
 def overlap_matrix(points_per_frame, voxel_size=0.05, match_radius=1.5):

@@ -1,5 +1,4 @@
 """Frame-list dataset over the ScanNet extracted-frame layout (see CONTRIBUTING.md), for RGB-D pretraining."""
-import os
 import os.path as osp
 from typing import List, Sequence, Union
 
@@ -8,11 +7,7 @@ from mmpretrain.registry import DATASETS, TRANSFORMS
 
 from mask3d_mm.utils.errors import DataError
 
-
-def _frame_ids(folder: str, suffix: str) -> List[int]:
-    """Frame indices in ``folder`` (files ``<N><suffix>``), sorted numerically (``10`` after ``9``)."""
-    return sorted(int(name[:-len(suffix)]) for name in os.listdir(folder)
-                  if name.endswith(suffix) and name[:-len(suffix)].isdigit())
+from .frame_layout import frame_stems, read_scene_list
 
 
 @DATASETS.register_module()
@@ -45,11 +40,7 @@ class RGBDFrameDataset(BaseDataset):
     def _scene_ids(self) -> List[str]:
         if not isinstance(self.scenes, str):
             return list(self.scenes)
-        list_file = self.scenes if osp.isabs(self.scenes) else osp.join(self.data_root, self.scenes)
-        if not osp.isfile(list_file):
-            raise DataError(f'scene list file not found: {list_file}')
-        with open(list_file) as f:
-            return [line.strip() for line in f if line.strip()]
+        return read_scene_list(self.scenes if osp.isabs(self.scenes) else osp.join(self.data_root, self.scenes))
 
     def load_data_list(self) -> List[dict]:
         if not osp.isdir(self.data_root):
@@ -57,19 +48,19 @@ class RGBDFrameDataset(BaseDataset):
                             '(generate data/synthetic or point data_root at extracted ScanNet frames)')
         scene_ids = self._scene_ids()
         if not scene_ids:
-            raise DataError(f'RGBDFrameDataset: no scenes listed in {self.scenes!r} under {self.data_root}')
+            raise DataError(f'RGBDFrameDataset: no scenes given under {self.data_root}')
         data_list = []
         for scene_id in scene_ids:
             color_dir = osp.join(self.data_root, scene_id, 'color')
             if not osp.isdir(color_dir):
                 raise DataError(f'RGBDFrameDataset: scene {scene_id!r} has no color folder {color_dir}')
-            for frame_id in _frame_ids(color_dir, '.jpg')[::self.frame_skip]:
-                depth_path = osp.join(self.data_root, scene_id, 'depth', f'{frame_id}.png')
+            for stem in frame_stems(color_dir, '.jpg')[::self.frame_skip]:  # zero-padded names stay as they are
+                depth_path = osp.join(self.data_root, scene_id, 'depth', f'{stem}.png')
                 if not osp.isfile(depth_path):
-                    raise DataError(f'RGBDFrameDataset: missing depth for frame {frame_id} of scene '
+                    raise DataError(f'RGBDFrameDataset: missing depth for frame {stem} of scene '
                                     f'{scene_id}: {depth_path}')
-                data_list.append(dict(img_path=osp.join(color_dir, f'{frame_id}.jpg'), depth_path=depth_path,
-                                      scene_id=scene_id, frame_id=frame_id))
+                data_list.append(dict(img_path=osp.join(color_dir, f'{stem}.jpg'), depth_path=depth_path,
+                                      scene_id=scene_id, frame_id=int(stem)))
         if not data_list:
             raise DataError(f'RGBDFrameDataset: no color/<N>.jpg frames in scenes {scene_ids} under '
                             f'{self.data_root}')

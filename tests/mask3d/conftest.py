@@ -73,6 +73,7 @@ def tiny_config(img_size: int = 64, data_root: str = 'data/synthetic/') -> Confi
     cfg = Config.fromfile(TINY_CONFIG)
     cfg.merge_from_dict({
         'train_dataloader.dataset.data_root': data_root,
+        'train_dataloader.dataset.frame_skip': 1,
         'train_dataloader.dataset.pipeline.1.scale': img_size,
         'model.backbone.img_size': img_size,
         'model.depth_encoder.img_size': img_size,

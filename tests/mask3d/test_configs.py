@@ -33,8 +33,8 @@ def test_config_builds_its_model(path):
     expected = (float(ratios[1]), float(ratios[2])) if ratios else (0.8, 0.8)
     assert (generator['rgb_mask_ratio'], generator['depth_mask_ratio']) == expected
     assert generator.get('mode', 'random') == ('block' if 'block-mask' in path else 'random')
-    assert (model.rgb_head is not None) == osp.basename(path).startswith('mask3d-mae_') == (model.neck.rgb_pred is not None)
     name = osp.basename(path)
+    assert (model.rgb_head is not None) == name.startswith('mask3d-mae_') == (model.neck.rgb_pred is not None)
     assert model.backbone.embed_dims == (1024 if 'vit-large' in name else 192 if 'vit-tiny' in name else 768)
 
 

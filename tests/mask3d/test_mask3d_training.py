@@ -22,7 +22,8 @@ SMALL_MODEL = [f'model.backbone.img_size={IMG_SIZE}', f'model.depth_encoder.img_
 
 
 def small_run_options(data_root: str) -> list:
-    return [f'train_dataloader.dataset.data_root={data_root}', f'train_dataloader.dataset.pipeline.1.scale={IMG_SIZE}',
+    return [f'train_dataloader.dataset.data_root={data_root}', 'train_dataloader.dataset.frame_skip=1',
+            f'train_dataloader.dataset.pipeline.1.scale={IMG_SIZE}',
             'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
             'train_dataloader.persistent_workers=False', 'default_hooks.logger.interval=1', *SMALL_MODEL]
 
@@ -125,6 +126,7 @@ def test_visualize_reconstruction_tool_writes_the_same_panels(ddp_run, synthetic
     assert np.abs(panel_tiles(read_rgb(written[0]))[0].astype(int) - expected).mean() < 4
 
 
+# ~20 s alone, >60 s on a busy 2-core machine (ViT-B init + one step), but the issue asks for it in every run
 def test_vitb_scannet_config_runs_one_iteration_on_the_synthetic_set(synthetic_root, tmp_path):
     proc = run_tool('tools/train.py', 'configs/mask3d/vitb_scannet.py', '--work-dir', tmp_path, '--cfg-options',
                     f'train_dataloader.dataset.data_root={synthetic_root}', 'train_dataloader.dataset.frame_skip=2',

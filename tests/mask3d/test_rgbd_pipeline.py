@@ -30,7 +30,7 @@ def test_dataset_errors_name_the_problem(tmp_path):
         DATASETS.build(dict(type='RGBDFrameDataset', data_root=str(tmp_path / 'nope')))
     os.makedirs(tmp_path / 'splits')
     (tmp_path / 'splits' / 'train.txt').write_text('\n')
-    with pytest.raises(DataError, match='no scenes'):
+    with pytest.raises(DataError, match='scene list file is empty: .*splits/train.txt'):
         DATASETS.build(dict(type='RGBDFrameDataset', data_root=str(tmp_path)))
     write_frames(str(tmp_path), num_scenes=1, num_frames=3)
     missing = tmp_path / 'scene0000_00' / 'depth' / '1.png'

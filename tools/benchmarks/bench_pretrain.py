@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 import torch
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 from mmpretrain.registry import MODELS, TRANSFORMS
 from mmpretrain.structures import DataSample
 
@@ -165,6 +166,7 @@ def main(argv=None) -> None:
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--skip-data', action='store_true')
     args = parser.parse_args(argv)
+    MMLogger.get_instance('bench_pretrain', log_level='WARNING')  # no per-parameter init report from init_weights
     device = ('cuda' if torch.cuda.is_available() else 'cpu') if args.device == 'auto' else args.device
     where = torch.cuda.get_device_name() if device == 'cuda' else f'{torch.get_num_threads()} threads'
     print(f'device: {device} ({where}), arch {args.arch}, {args.img_size}x{args.img_size}, batch {args.batch}, '

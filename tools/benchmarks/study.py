@@ -1,12 +1,12 @@
 """Does the 3D prior help? A controlled, reproducible small-scale study on the synthetic world.
 
-    python tools/benchmarks/study.py [--quick] [--out work_dirs/study] [--update-readme]
+    python tools/benchmarks/study.py [--size default|medium|quick] [--quick] [--out DIR] [--update-readme]
 
 1. Renders a pretraining set and a disjoint downstream set (other seeds, other scenes).
 2. Pretrains the same ViT (tiny) with equal budgets (iterations, batch, data, input size):
    scratch (none) / MAE (mmpretrain's, RGB only) / Mask3D / Mask3D+MAE / Pri3D-view (ViT).
 3. Fine-tunes each on downstream semantic segmentation with one identical recipe (UperNet), for several seeds,
-   on all training scenes and on a low-data subset (10 % of the scenes).
+   on all training scenes and on a low-data subset (scenes holding 10 % of the training images).
 4. Linear probes on frozen features: per-patch depth (RMSE, AbsRel) and surface normals (mean angle error).
 5. Writes ``results.json`` (every run), ``results.md`` (mean ± std table) and ``miou_vs_fraction.png``.
    ``--update-readme`` copies them into the README's Results block (``<!-- study:begin/end -->``, with date,
@@ -48,14 +48,17 @@ class StudySize:
     pretrain_iters: int
     finetune_iters: int
     seeds: int
-    fractions: tuple  # fractions of downstream training scenes
+    fractions: tuple  # shares of the downstream training images (nested scene subsets)
     probe_frames: int  # downstream frames per split used by the linear probes
 
 
 SIZES = {
     'default': StudySize(pretrain_scenes=16, pretrain_frames=30, downstream_scenes=20, downstream_frames=12,
                          pretrain_iters=200, finetune_iters=150, seeds=3, fractions=(0.1, 1.0), probe_frames=96),
-    # the size the committed numbers come from when the shared machine cannot fit 'default' (see README)
+    # 6x the pretraining and more fine-tuning: ~1 h on the 2-core machine when the other users are quiet
+    'large': StudySize(pretrain_scenes=16, pretrain_frames=30, downstream_scenes=20, downstream_frames=12,
+                       pretrain_iters=1200, finetune_iters=250, seeds=3, fractions=(0.1, 1.0), probe_frames=96),
+    # fewer iterations, for a machine busier than 'default' assumes
     'medium': StudySize(pretrain_scenes=16, pretrain_frames=30, downstream_scenes=20, downstream_frames=12,
                         pretrain_iters=100, finetune_iters=50, seeds=3, fractions=(0.1, 1.0), probe_frames=96),
     'quick': StudySize(pretrain_scenes=2, pretrain_frames=6, downstream_scenes=5, downstream_frames=4,
@@ -455,7 +458,8 @@ def update_readme(out: Path, readme: Path = REPO / 'README.md'):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--size', choices=list(SIZES), default='default',
-                        help="'default': <= 60 min on an idle 2-core CPU; 'medium': fewer iterations; 'quick': smoke")
+                        help="'default': ~30 min on the 2-core CPU; 'large': 6x the pretraining; 'medium': fewer "
+                             "iterations; 'quick': smoke")
     parser.add_argument('--quick', action='store_true', help="CI smoke size (= --size quick): minutes, one seed")
     parser.add_argument('--out', default=None, help='work folder (default work_dirs/study[-quick])')
     parser.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS))

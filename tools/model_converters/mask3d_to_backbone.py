@@ -37,6 +37,8 @@ def reference_vit(backbone: Dict[str, torch.Tensor]):
 
 def convert(src: str, dst: str) -> Tuple[list, list]:
     """Write the backbone weights of ``src`` to ``dst``; returns (missing, unexpected) keys vs. a ViT."""
+    if not osp.isfile(src):
+        raise DataError(f'{src}: checkpoint not found')
     checkpoint = torch.load(src, map_location='cpu', weights_only=True)
     state_dict = checkpoint.get('state_dict', checkpoint)
     backbone = {k[len(PREFIX):]: v for k, v in state_dict.items() if k.startswith(PREFIX)}

@@ -23,7 +23,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--frames-root', required=True, help='root of the frame layout (<root>/<scene>/depth/...)')
     parser.add_argument('--out', required=True, help='output pairs file; per-scene results go next to it')
-    parser.add_argument('--min-overlap', type=float, default=0.3)
+    parser.add_argument('--min-overlap', type=float, default=0.3, help='keep pairs with at least this overlap')
     parser.add_argument('--frame-skip', type=int, default=25, help='use every N-th frame of a scene')
     parser.add_argument('--voxel-size', type=float, default=0.05, help='voxel size (m) of the overlap test')
     parser.add_argument('--match-radius', type=float, default=1.5,
