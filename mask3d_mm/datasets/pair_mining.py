@@ -33,6 +33,7 @@ from scipy import sparse
 from mask3d_mm import geometry
 from mask3d_mm.utils.errors import DataError
 
+from .converters.io import atomic_output, write_text_atomic
 from .frame_layout import frame_stems
 
 
@@ -202,16 +203,12 @@ def fuse_scene_voxels(scene: SceneFrames, voxel_size=0.02):
 
 
 def atomic_save_text(path, lines):
-    tmp = f'{path}.tmp.{os.getpid()}'
-    with open(tmp, 'w') as f:
-        f.writelines(line + '\n' for line in lines)
-    os.replace(tmp, path)
+    write_text_atomic(path, ''.join(line + '\n' for line in lines))
 
 
 def atomic_save_npz(path, **arrays):
-    tmp = f'{path}.tmp.{os.getpid()}.npz'
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, path)
+    with atomic_output(path) as tmp_path, open(tmp_path, 'wb') as f:  # a file object: savez appends no suffix
+        np.savez_compressed(f, **arrays)
 
 
 def pair_line(scene_id, frame_i, frame_j, overlap):

@@ -10,7 +10,6 @@ import argparse
 import os
 import os.path as osp
 
-import cv2
 import numpy as np
 from mmengine.config import Config, DictAction
 from mmengine.dataset import Compose, default_collate
@@ -18,6 +17,7 @@ from mmengine.runner import load_checkpoint
 from mmpretrain.registry import DATASETS, MODELS, TRANSFORMS
 
 import mask3d_mm  # noqa: F401
+from mask3d_mm.datasets.converters.io import write_image_atomic
 from mask3d_mm.engine.hooks.mask3d_vis_hook import make_reconstruction_panel, reconstruct_batch
 from mask3d_mm.utils.cli import run_cli
 from mask3d_mm.utils.errors import DataError
@@ -75,9 +75,7 @@ def main(argv=None) -> None:
         name = osp.splitext(osp.basename(item['img_path']))[0]
         scene = item.get('scene_id', osp.basename(osp.dirname(osp.dirname(item['img_path']))))
         path = osp.join(args.out, f'{scene}_{name}.png')
-        tmp = path + '.tmp.png'
-        cv2.imwrite(tmp, panel[..., ::-1])
-        os.replace(tmp, path)
+        write_image_atomic(path, panel[..., ::-1])
         print(f'saved {path}')
 
 

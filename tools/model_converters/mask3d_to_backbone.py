@@ -16,6 +16,7 @@ from typing import Dict, Tuple
 import torch
 
 import mask3d_mm  # noqa: F401  (torch>=2.6 safe-loading allow-list for mmengine checkpoints)
+from mask3d_mm.datasets.converters.io import atomic_output
 from mask3d_mm.utils.cli import run_cli
 from mask3d_mm.utils.errors import DataError
 
@@ -47,9 +48,8 @@ def convert(src: str, dst: str) -> Tuple[list, list]:
     missing, unexpected = reference_vit(backbone).load_state_dict(backbone, strict=False)
     out = dict(state_dict={PREFIX + k: v for k, v in backbone.items()}, meta=dict(converted_from=osp.abspath(src)))
     os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
-    tmp = f'{dst}.tmp{os.getpid()}'
-    torch.save(out, tmp)
-    os.replace(tmp, dst)
+    with atomic_output(dst) as tmp_path:
+        torch.save(out, tmp_path)
     return list(missing), list(unexpected)
 
 

@@ -16,6 +16,7 @@ import os.path as osp
 import torch
 
 import mask3d_mm  # noqa: F401  (compat shims: safe loading of mmengine checkpoints)
+from mask3d_mm.datasets.converters.io import atomic_output
 from mask3d_mm.utils.cli import run_cli
 from mask3d_mm.utils.errors import DataError
 
@@ -46,9 +47,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     converted = convert(load_state_dict(args.src), args.target)
     os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
-    tmp = f'{args.dst}.tmp.{os.getpid()}'
-    torch.save(dict(meta=dict(source=osp.basename(args.src), target=args.target), state_dict=converted), tmp)
-    os.replace(tmp, args.dst)
+    with atomic_output(args.dst) as tmp_path:
+        torch.save(dict(meta=dict(source=osp.basename(args.src), target=args.target), state_dict=converted), tmp_path)
     print(f'{len(converted)} tensors ({args.target}) -> {args.dst}')
 
 

@@ -5,6 +5,7 @@ Every file is written under a hidden temporary name in the destination folder (`
 ``remove_stale_temporaries`` when the work is redone. No fsync: this protects against killed processes, not
 against power loss.
 """
+import contextlib
 import os
 import os.path as osp
 from typing import Iterable
@@ -26,16 +27,23 @@ def is_temporary(name: str) -> bool:
     return name.startswith('.') and name.endswith(TMP_SUFFIX)
 
 
-def write_bytes_atomic(path: str, data) -> None:
+@contextlib.contextmanager
+def atomic_output(path: str):
+    """Yield a temporary path beside ``path`` to write to (any writer: torch.save, cv2, numpy); on success it is
+    renamed to ``path``, on any failure removed."""
     tmp_path = temporary_path(path)
     try:
-        with open(tmp_path, 'wb') as f:
-            f.write(data)
+        yield tmp_path
         os.replace(tmp_path, path)
     except BaseException:
         if osp.exists(tmp_path):
             os.remove(tmp_path)
         raise
+
+
+def write_bytes_atomic(path: str, data) -> None:
+    with atomic_output(path) as tmp_path, open(tmp_path, 'wb') as f:
+        f.write(data)
 
 
 def write_text_atomic(path: str, text: str) -> None:
