@@ -12,7 +12,7 @@ from mmengine.config import Config
 from tests.conftest import REPO, run_tool
 
 study = SimpleNamespace(**runpy.run_path(str(REPO / 'tools' / 'benchmarks' / 'study.py'), run_name='study'))
-PRETRAIN_CONFIGS = [c for c in study.METHODS.values() if c is not None]
+PRETRAIN_CONFIGS = [c for c in {**study.METHODS, **study.ABLATIONS}.values() if c is not None]
 
 
 def load_config(name):
@@ -88,6 +88,23 @@ def test_ridge_regression_recovers_a_linear_map():
     assert np.abs(shrunk - y.mean(0)).mean() < np.abs(test_x @ weights + bias - y.mean(0)).mean()
 
 
+def test_constant_probe_is_exact_on_a_constant_world_and_beaten_by_informative_features():
+    rng = np.random.default_rng(0)
+    normal = np.array([0.0, 0.0, 1.0])
+
+    def split(depth):
+        return None, (depth, np.tile(normal, (len(depth), 1)), None)
+    flat = study.constant_probe([split(np.full(50, 2.0)), split(np.full(20, 2.0))])
+    assert flat == pytest.approx(dict(depth_rmse=0, depth_absrel=0, normal_angle_deg=0), abs=1e-4)
+    train_depth, val_depth = rng.uniform(1, 5, 300), rng.uniform(1, 5, 100)
+    reference = study.constant_probe([split(train_depth), split(val_depth)])
+    features = [np.log(d)[:, None] + rng.normal(0, 0.01, (len(d), 4)) for d in (train_depth, val_depth)]
+    probed = study.probe_scores(study.ridge_fit_predict(features[0], np.log(train_depth)[:, None], features[1],
+                                                        alpha=1e-6)[:, 0],
+                                np.tile(normal, (100, 1)), val_depth, np.tile(normal, (100, 1)))
+    assert probed['depth_rmse'] < 0.1 * reference['depth_rmse']
+
+
 def fake_results(size, seed=0):
     rng = np.random.default_rng(seed)
     methods = list(study.METHODS)
@@ -103,10 +120,12 @@ def fake_results(size, seed=0):
 def test_table_holds_mean_and_std_of_each_method_and_setting():
     size = study.SIZES['medium']
     results = fake_results(size)
-    table = study.markdown_table(study.summarize(results['runs'], results['probes'], size), size)
+    reference = dict(depth_rmse=0.85, depth_absrel=0.2, normal_angle_deg=41.0)
+    table = study.markdown_table(study.summarize(results['runs'], results['probes'], size), size, reference)
     lines = table.splitlines()
-    assert len(lines) == 2 + len(study.METHODS)
-    for method, line in zip(study.METHODS, lines[2:]):
+    assert len(lines) == 2 + len(study.METHODS) + 1
+    assert lines[-1].startswith('| constant prediction') and lines[-1].endswith('| 0.850 | 0.200 | 41.0 |')
+    for method, line in zip(study.METHODS, lines[2:-1]):
         cells = [c.strip() for c in line.strip('|').split('|')]
         assert cells[0] == method
         for fraction, cell in zip(size.fractions, cells[1:]):
@@ -119,7 +138,6 @@ def test_readme_block_is_replaced_by_reruns(tmp_path):
     size = study.SIZES['medium']
     out = tmp_path / 'study'
     out.mkdir()
-    (out / 'miou_vs_fraction.png').write_bytes(b'\x89PNG fake')
     readme = tmp_path / 'README.md'
     readme.write_text('# project\n\n## Results\n\nPaper numbers below.\n\n## Development\n')
     for seed in (0, 1):  # second run: other numbers replace the first block
@@ -132,6 +150,7 @@ def test_readme_block_is_replaced_by_reruns(tmp_path):
     assert text.startswith('# project\n\n## Results\n') and 'Paper numbers below.\n\n## Development\n' in text
     assert 'Synthetic, small-scale' in text and 'commit `abc1234`' in text
     assert json.loads((tmp_path / 'docs' / 'study' / 'results.json').read_text()) == fake_results(size, 1)
+    assert (tmp_path / 'docs' / 'study' / 'miou_vs_fraction.png').read_bytes()[:4] == b'\x89PNG'
 
 
 def test_a_work_folder_holds_one_study_size(tmp_path):
@@ -141,9 +160,9 @@ def test_a_work_folder_holds_one_study_size(tmp_path):
         study.check_size(tmp_path, 'medium', study.SIZES['medium'])
 
 
-@pytest.mark.slow
 def test_quick_study_runs_end_to_end(tmp_path):
-    """Minutes on 2 cores: 4 pretrainings and 10 fine-tunings as subprocesses (``make slow``)."""
+    """The CI smoke run of the study (issue: ``--quick`` runs in CI): ~80 s on 2 cores, every method pretrained and
+    fine-tuned at the tiniest size."""
     result = run_tool('tools/benchmarks/study.py', '--quick', '--out', tmp_path, timeout=1800)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     size = study.SIZES['quick']
@@ -153,7 +172,9 @@ def test_quick_study_runs_end_to_end(tmp_path):
     assert all(0 <= r['mIoU'] <= 100 for r in results['runs'])
     assert set(results['probes']) == set(study.METHODS)
     table = (tmp_path / 'results.md').read_text()
-    assert [line.split('|')[1].strip() for line in table.splitlines()[2:]] == list(study.METHODS)
+    row_names = [line.split('|')[1].strip() for line in table.splitlines()[2:]]
+    assert row_names == list(study.METHODS) + ['constant prediction (probe reference)']
+    assert set(results['probe_reference']) == set(results['probes']['mae'])
     assert (tmp_path / 'miou_vs_fraction.png').read_bytes()[:4] == b'\x89PNG'
     for method in list(study.METHODS)[1:]:  # every pretrained backbone loads into the fine-tuning ViT
         state = torch.load(tmp_path / 'pretrain' / method / 'backbone.pth', weights_only=True)['state_dict']

@@ -74,6 +74,9 @@ METHODS = {
     'mask3d+mae': 'mask3d-mae_vit-tiny-p16_study.py',
     'pri3d-view': 'pri3d-view_vit-tiny-p16_study.py',
 }
+# not run by default: variants for investigating a method (``--methods mask3d-normdepth``)
+ABLATIONS = {'mask3d-normdepth': 'mask3d-normdepth_vit-tiny-p16_study.py',  # per-patch normalized depth target
+             'mask3d-rgb50': 'mask3d-rgb50_vit-tiny-p16_study.py'}  # 50 % instead of 80 % of the colour masked
 CONVERTER = 'tools/model_converters/mask3d_to_backbone.py'
 PAIRS_FILE = 'pri3d/pairs.txt'  # Pri3D view pairs, mined from the pretraining scenes
 FINETUNE_CONFIG = 'upernet_vit-tiny-p16_study.py'
@@ -198,7 +201,7 @@ def schedule_options(iters):
 
 def pretrain(method, out: Path, pretrain_root: Path, size: StudySize):
     """Pretrain ``method`` and return its converted backbone checkpoint (None for scratch)."""
-    config = METHODS[method]
+    config = {**METHODS, **ABLATIONS}[method]
     if config is None:
         return None
     work_dir = out / 'pretrain' / method
@@ -243,7 +246,7 @@ def finetune(method, backbone, fraction, seed, out: Path, downstream_root: Path,
     if result_file.exists():
         return json.loads(result_file.read_text())
     work_dir.mkdir(parents=True, exist_ok=True)
-    log(f'fine-tuning {method} on {fraction:.0%} of the scenes, seed {seed}')
+    log(f'fine-tuning {method} on {fraction:.0%} of the training images, seed {seed}')
     options = {'train_dataloader.dataset.data_root': f'{downstream_root}/',
                'val_dataloader.dataset.data_root': f'{downstream_root}/',
                'train_dataloader.dataset.ann_file': f'splits/train_{percent(fraction)}.txt',
@@ -334,21 +337,32 @@ def ridge_fit_predict(train_x, train_y, test_x, alpha=1.0):
     return (test_x - mean_x) @ weights + mean_y
 
 
+def probe_scores(pred_log_depth, pred_normal, val_depth, val_normal):
+    """Depth RMSE (m) / AbsRel and mean normal angle error (degrees) of per-patch predictions."""
+    pred_depth = np.exp(pred_log_depth)
+    pred_normal = pred_normal / np.linalg.norm(pred_normal, axis=1, keepdims=True).clip(min=1e-6)
+    cos = np.clip((pred_normal * val_normal).sum(1), -1, 1)
+    return dict(depth_rmse=float(np.sqrt(np.mean((pred_depth - val_depth) ** 2))),
+                depth_absrel=float(np.mean(np.abs(pred_depth - val_depth) / val_depth)),
+                normal_angle_deg=float(np.degrees(np.arccos(cos)).mean()))
+
+
 def linear_probes(backbone_ckpt, probe_data):
     (train_img, train_targets), (val_img, val_targets) = probe_data
-    results = {}
     feats = [backbone_features(backbone_ckpt, img) for img in (train_img, val_img)]
     (train_depth, train_normal, train_ok), (val_depth, val_normal, val_ok) = train_targets, val_targets
     train_x, val_x = feats[0][train_ok], feats[1][val_ok]
     pred_log_depth = ridge_fit_predict(train_x, np.log(train_depth)[:, None], val_x)[:, 0]
-    pred_depth = np.exp(pred_log_depth)
-    results['depth_rmse'] = float(np.sqrt(np.mean((pred_depth - val_depth) ** 2)))
-    results['depth_absrel'] = float(np.mean(np.abs(pred_depth - val_depth) / val_depth))
-    pred_normal = ridge_fit_predict(train_x, train_normal, val_x)
-    pred_normal /= np.linalg.norm(pred_normal, axis=1, keepdims=True).clip(min=1e-6)
-    cos = np.clip((pred_normal * val_normal).sum(1), -1, 1)
-    results['normal_angle_deg'] = float(np.degrees(np.arccos(cos)).mean())
-    return results
+    return probe_scores(pred_log_depth, ridge_fit_predict(train_x, train_normal, val_x), val_depth, val_normal)
+
+
+def constant_probe(probe_data):
+    """The probes' reference: every validation patch gets the training patches' mean (log) depth and mean normal.
+    A probe no better than this found no depth / normal information in the features."""
+    (_, (train_depth, train_normal, _)), (_, (val_depth, val_normal, _)) = probe_data
+    count = len(val_depth)
+    return probe_scores(np.full(count, np.log(train_depth).mean()), np.tile(train_normal.mean(0), (count, 1)),
+                        val_depth, val_normal)
 
 
 def load_probe_data(downstream_root, size):
@@ -372,16 +386,24 @@ def summarize(runs, probes, size):
     return rows
 
 
-def markdown_table(rows, size):
-    header = ['method'] + [f'mIoU, {f:.0%} scenes' for f in size.fractions] + [
+def probe_cells(scores):
+    return [f"{scores['depth_rmse']:.3f}", f"{scores['depth_absrel']:.3f}", f"{scores['normal_angle_deg']:.1f}"]
+
+
+def markdown_table(rows, size, probe_reference=None):
+    """mean ± std mIoU (percent, as mmseg reports it) per method and data share, and the probe errors; with
+    ``probe_reference`` a last row holds the constant-prediction probe errors."""
+    header = ['method'] + [f'mIoU, {f:.0%} of train data' for f in size.fractions] + [
         'depth probe RMSE (m)', 'depth AbsRel', 'normal probe error (°)']
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     for row in rows:
         cells = [row['method']]
         for fraction in size.fractions:
             mean, std, n = row[f'mIoU@{fraction:g}']
-            cells.append(f'{mean:.1f} ± {std:.1f} (n={n})')  # mmseg reports IoU in percent
-        cells += [f"{row['depth_rmse']:.3f}", f"{row['depth_absrel']:.3f}", f"{row['normal_angle_deg']:.1f}"]
+            cells.append(f'{mean:.1f} ± {std:.1f} (n={n})')
+        lines.append('| ' + ' | '.join(cells + probe_cells(row)) + ' |')
+    if probe_reference is not None:
+        cells = ['constant prediction (probe reference)'] + ['–'] * len(size.fractions) + probe_cells(probe_reference)
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
@@ -397,18 +419,20 @@ def plot(rows, size, path):
         ax.errorbar([100 * f for f in size.fractions], means, yerr=stds, marker='o', capsize=3,
                     label=row['method'])
     ax.set_xscale('log')
-    ax.set_xlabel('downstream training scenes (%)')
+    ax.set_xlabel('share of the downstream training images (%)')
     ax.set_ylabel('mIoU (%)')
-    ax.set_title('Synthetic world: fine-tuned segmentation (mean ± std over seeds)')
+    ax.set_title('Synthetic world: fine-tuned mIoU (mean ± std, seeds)', fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path)
+    tmp_path = f'{path}.tmp{os.getpid()}.png'
+    fig.savefig(tmp_path)
     plt.close(fig)
+    os.replace(tmp_path, path)
 
 
 def provenance():
-    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=REPO, capture_output=True,
+    commit = subprocess.run(['git', 'describe', '--always', '--dirty'], cwd=REPO, capture_output=True,
                             text=True).stdout.strip() or 'unknown'
     return dict(date=time.strftime('%Y-%m-%d'), machine=f'{platform.machine()}, {os.cpu_count()} CPU cores, '
                 f'{platform.python_implementation()} {platform.python_version()}', commit=commit)
@@ -417,18 +441,26 @@ def provenance():
 README_BEGIN, README_END = '<!-- study:begin -->', '<!-- study:end -->'
 
 
+def rows_from_results(results: dict):
+    """(table rows, study size) of a ``results.json``."""
+    size_fields = results['meta']['study_size']
+    size = StudySize(**dict(size_fields, fractions=tuple(size_fields['fractions'])))
+    return summarize(results['runs'], results['probes'], size), size
+
+
 def readme_section(results: dict) -> str:
     """The README's study block, rebuilt from ``results.json`` so the README always matches the JSON."""
     meta = results['meta']
-    size = StudySize(**dict(meta['study_size'], fractions=tuple(meta['study_size']['fractions'])))
-    table = markdown_table(summarize(results['runs'], results['probes'], size), size)
+    rows, size = rows_from_results(results)
+    table = markdown_table(rows, size, results.get('probe_reference'))
     return (f'{README_BEGIN}\n**Synthetic, small-scale** (procedural rooms, ViT-tiny 6x192, 128x128 input, '
             f'`{meta["size"]}` study size: {size.pretrain_iters} pretraining and {size.finetune_iters} fine-tuning '
             f'iterations, {size.seeds} seeds). Generated {meta["date"]} on {meta["machine"]}, commit '
             f'`{meta["commit"]}`, in {meta["wall_minutes"]:.0f} min by `python tools/benchmarks/study.py '
             f'--size {meta["size"]} --update-readme`; every run is in `docs/study/results.json`. mIoU: ScanNet-20 '
             f'classes on held-out synthetic scenes; probes: ridge regression on frozen last-block patch tokens '
-            f'(lower is better). Not comparable to ScanNet numbers.\n\n{table}\n\n'
+            f'(lower is better; the last row predicts the training mean). Not comparable to ScanNet numbers.'
+            f'\n\n{table}\n\n'
             f'![mIoU vs data fraction](docs/study/miou_vs_fraction.png)\n{README_END}')
 
 
@@ -445,12 +477,13 @@ def replace_block(text: str, section: str) -> str:
 
 
 def update_readme(out: Path, readme: Path = REPO / 'README.md'):
-    """Copy the finished study in ``out`` (JSON + plot) to docs/study/ and its table into the README block."""
+    """The finished study in ``out``: its JSON and plot (redrawn from the JSON) to docs/study/, its table into
+    the README block."""
     results = json.loads((out / 'results.json').read_text())
     docs = readme.parent / 'docs' / 'study'
     docs.mkdir(parents=True, exist_ok=True)
-    for name in ('miou_vs_fraction.png', 'results.json'):
-        write_bytes_atomic(str(docs / name), (out / name).read_bytes())
+    write_bytes_atomic(str(docs / 'results.json'), (out / 'results.json').read_bytes())
+    plot(*rows_from_results(results), docs / 'miou_vs_fraction.png')
     write_text_atomic(str(readme), replace_block(readme.read_text(), readme_section(results)))
     log(f'updated {readme} and {docs}/')
 
@@ -462,7 +495,7 @@ def main():
                              "iterations; 'quick': smoke")
     parser.add_argument('--quick', action='store_true', help="CI smoke size (= --size quick): minutes, one seed")
     parser.add_argument('--out', default=None, help='work folder (default work_dirs/study[-quick])')
-    parser.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS))
+    parser.add_argument('--methods', nargs='+', default=list(METHODS), choices=[*METHODS, *ABLATIONS])
     parser.add_argument('--threads', type=int, default=1,
                         help='torch threads per run (1: best on a shared, oversubscribed machine; 2 when idle)')
     parser.add_argument('--update-readme', action='store_true',
@@ -494,10 +527,12 @@ def run_study(methods, out: Path, size_name: str, size: StudySize):
                 runs.append(finetune(method, backbone, fraction, seed, out, downstream_root, size))
 
     rows = summarize(runs, probes, size)
+    probe_reference = constant_probe(probe_data)
     wall_minutes = (time.time() - (out / 'size.json').stat().st_mtime) / 60  # since the study started
     meta = dict(provenance(), size=size_name, wall_minutes=wall_minutes, study_size=asdict(size))
-    table = markdown_table(rows, size)
-    write_text_atomic(str(out / 'results.json'), json.dumps(dict(meta=meta, runs=runs, probes=probes), indent=1))
+    table = markdown_table(rows, size, probe_reference)
+    write_text_atomic(str(out / 'results.json'), json.dumps(
+        dict(meta=meta, runs=runs, probes=probes, probe_reference=probe_reference), indent=1))
     write_text_atomic(str(out / 'results.md'), table + '\n')
     plot(rows, size, out / 'miou_vs_fraction.png')
     print(table)
