@@ -28,7 +28,7 @@ test_pipeline = [
 train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(eval_size=eval_size)
+val_evaluator = dict(eval_size=eval_size, classwise=True)  # per-class IoU in the scalars: objects-only mIoU
 test_evaluator = val_evaluator
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=finetune_iters // 10),

@@ -168,8 +168,8 @@ def test_nyuv2_missing_split_is_a_clear_error(tmp_path):
         NYUv2SegDataset(data_root=str(tmp_path), split='train', num_classes=13)
 
 
-def scannet_metric(eval_size):
-    metric = ScanNet2DIoUMetric(eval_size=eval_size)
+def scannet_metric(eval_size, **kwargs):
+    metric = ScanNet2DIoUMetric(eval_size=eval_size, **kwargs)
     metric.dataset_meta = dict(classes=SCANNET20_CLASSES)
     return metric
 
@@ -192,3 +192,17 @@ def test_scannet_metric_resizes_to_eval_size_and_ignores_255():
     wrong = scannet_metric((4, 2))
     wrong.process({}, [sample(torch.ones(8, 8, dtype=torch.long), gt)])
     assert wrong.compute_metrics(wrong.results)['mIoU'] == 0.0
+
+
+def test_scannet_metric_classwise_iou_matches_the_pixel_counts():
+    gt = torch.zeros(4, 4, dtype=torch.long)
+    gt[:, 2:] = 2  # left half wall, right half cabinet
+    pred = gt.clone()
+    pred[0, 2:] = 0  # 2 cabinet pixels called wall
+    metric = scannet_metric((4, 4), classwise=True)
+    metric.process({}, [sample(pred, gt)])
+    metrics = metric.compute_metrics(metric.results)
+    assert metrics['IoU.wall'] == round(100 * 8 / 10, 2) and metrics['IoU.cabinet'] == round(100 * 6 / 8, 2)
+    assert 'IoU.floor' not in metrics  # neither labelled nor predicted
+    assert metrics['mIoU'] == round((80.0 + 75.0) / 2, 2)
+    assert 'IoU.wall' not in scannet_metric((4, 4)).compute_metrics(metric.results)

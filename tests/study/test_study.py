@@ -108,7 +108,8 @@ def test_constant_probe_is_exact_on_a_constant_world_and_beaten_by_informative_f
 def fake_results(size, seed=0):
     rng = np.random.default_rng(seed)
     methods = list(study.METHODS)
-    runs = [dict(method=m, fraction=f, seed=s, mIoU=float(rng.uniform(10, 60)), aAcc=50.0)
+    runs = [dict(method=m, fraction=f, seed=s, mIoU=float(rng.uniform(10, 60)),
+                 objects_mIoU=float(rng.uniform(0, 30)), aAcc=50.0)
             for m in methods for f in size.fractions for s in range(size.seeds)]
     probes = {m: dict(depth_rmse=float(rng.uniform(0.3, 1)), depth_absrel=0.2, normal_angle_deg=30.0)
               for m in methods}
@@ -128,8 +129,10 @@ def test_table_holds_mean_and_std_of_each_method_and_setting():
     for method, line in zip(study.METHODS, lines[2:-1]):
         cells = [c.strip() for c in line.strip('|').split('|')]
         assert cells[0] == method
-        for fraction, cell in zip(size.fractions, cells[1:]):
-            values = [r['mIoU'] for r in results['runs'] if r['method'] == method and r['fraction'] == fraction]
+        columns = [(score, f) for score in ('mIoU', 'objects_mIoU') for f in size.fractions]
+        assert len(cells) == 1 + len(columns) + 3
+        for (score, fraction), cell in zip(columns, cells[1:]):
+            values = [r[score] for r in results['runs'] if r['method'] == method and r['fraction'] == fraction]
             assert cell == f'{np.mean(values):.1f} ± {np.std(values):.1f} (n={size.seeds})'
         assert cells[-3] == f"{results['probes'][method]['depth_rmse']:.3f}"
 
@@ -162,14 +165,17 @@ def test_a_work_folder_holds_one_study_size(tmp_path):
 
 def test_quick_study_runs_end_to_end(tmp_path):
     """The CI smoke run of the study (issue: ``--quick`` runs in CI): ~80 s on 2 cores, every method pretrained and
-    fine-tuned at the tiniest size."""
-    result = run_tool('tools/benchmarks/study.py', '--quick', '--out', tmp_path, timeout=1800)
+    fine-tuned at the tiniest size, two runs at a time (the worker-process path of the real study)."""
+    result = run_tool('tools/benchmarks/study.py', '--quick', '--jobs', '2', '--out', tmp_path, timeout=1800)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     size = study.SIZES['quick']
     results = json.loads((tmp_path / 'results.json').read_text())
     keys = sorted((r['method'], r['fraction'], r['seed']) for r in results['runs'])
     assert keys == sorted((m, f, s) for m in study.METHODS for f in size.fractions for s in range(size.seeds))
-    assert all(0 <= r['mIoU'] <= 100 for r in results['runs'])
+    for run in results['runs']:  # objects mIoU: the mean of the per-class IoUs without wall and floor
+        assert 0 <= run['mIoU'] <= 100
+        objects = [iou for name, iou in run['class_IoU'].items() if name not in ('wall', 'floor')]
+        assert run['objects_mIoU'] == pytest.approx(np.mean(objects)) and 'wall' in run['class_IoU']
     assert set(results['probes']) == set(study.METHODS)
     table = (tmp_path / 'results.md').read_text()
     row_names = [line.split('|')[1].strip() for line in table.splitlines()[2:]]

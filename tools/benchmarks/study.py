@@ -1,12 +1,15 @@
 """Does the 3D prior help? A controlled, reproducible small-scale study on the synthetic world.
 
-    python tools/benchmarks/study.py [--size default|medium|quick] [--quick] [--out DIR] [--update-readme]
+    python tools/benchmarks/study.py [--size default|large|medium|quick] [--quick] [--out DIR] [--jobs N]
+                                     [--update-readme]
 
-1. Renders a pretraining set and a disjoint downstream set (other seeds, other scenes).
+1. Renders a pretraining set and a disjoint downstream set (other seeds, other scenes) of the study world
+   (``STUDY_WORLD``): furnished rooms where colour says nothing about the class, so only shape and layout do.
 2. Pretrains the same ViT (tiny) with equal budgets (iterations, batch, data, input size):
    scratch (none) / MAE (mmpretrain's, RGB only) / Mask3D / Mask3D+MAE / Pri3D-view (ViT).
 3. Fine-tunes each on downstream semantic segmentation with one identical recipe (UperNet), for several seeds,
-   on all training scenes and on a low-data subset (scenes holding 10 % of the training images).
+   on all training scenes and on a low-data subset (scenes holding 10 % of the training images); scores mIoU over
+   all classes and over the object classes alone (wall and floor are most pixels and easy).
 4. Linear probes on frozen features: per-patch depth (RMSE, AbsRel) and surface normals (mean angle error).
 5. Writes ``results.json`` (every run), ``results.md`` (mean ± std table) and ``miou_vs_fraction.png``.
    ``--update-readme`` copies them into the README's Results block (``<!-- study:begin/end -->``, with date,
@@ -14,18 +17,21 @@
 
 Every step is cached in ``--out`` (a finished run is not redone), so an interrupted study resumes.
 Pretraining runs are ``tools/train.py`` subprocesses (exactly what a user would run); the many short fine-tuning
-runs do what ``tools/train.py`` does inside this process, which saves a fresh interpreter's ~1 min of imports
-each on a loaded 2-core machine.
+runs do what ``tools/train.py`` does inside long-lived worker processes, which saves a fresh interpreter's
+imports per run. ``--jobs`` runs that many trainings side by side (one torch thread each by default): on a
+2-core machine, 2 single-threaded runs finish about twice as fast as one after the other.
 """
 import argparse
 import contextlib
 import json
+import multiprocessing
 import os
 import os.path as osp
 import platform
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -34,6 +40,7 @@ import numpy as np
 from mask3d_mm.datasets.converters.io import write_bytes_atomic, write_text_atomic
 from mask3d_mm.datasets.converters.scannet_2d import write_data_efficient_splits
 from mask3d_mm.datasets.synthetic import generate_dataset
+from mask3d_mm.datasets.synthetic.appearance import Appearance
 
 REPO = Path(__file__).resolve().parents[2]
 STUDY_CONFIGS = REPO / 'configs' / 'study'
@@ -53,17 +60,24 @@ class StudySize:
 
 
 SIZES = {
-    'default': StudySize(pretrain_scenes=16, pretrain_frames=30, downstream_scenes=20, downstream_frames=12,
-                         pretrain_iters=200, finetune_iters=150, seeds=3, fractions=(0.1, 1.0), probe_frames=96),
-    # 6x the pretraining and more fine-tuning: ~1 h on the 2-core machine when the other users are quiet
-    'large': StudySize(pretrain_scenes=16, pretrain_frames=30, downstream_scenes=20, downstream_frames=12,
-                       pretrain_iters=1200, finetune_iters=250, seeds=3, fractions=(0.1, 1.0), probe_frames=96),
+    # < 1 h on the 2-core CPU with --jobs 2 (the default there)
+    'default': StudySize(pretrain_scenes=16, pretrain_frames=30, downstream_scenes=48, downstream_frames=10,
+                         pretrain_iters=400, finetune_iters=600, seeds=3, fractions=(0.1, 1.0), probe_frames=96),
+    # 4x the pretraining, 1.7x the fine-tuning: ~2 h on the 2-core CPU
+    'large': StudySize(pretrain_scenes=16, pretrain_frames=30, downstream_scenes=48, downstream_frames=10,
+                       pretrain_iters=1600, finetune_iters=1000, seeds=3, fractions=(0.1, 1.0), probe_frames=96),
     # fewer iterations, for a machine busier than 'default' assumes
-    'medium': StudySize(pretrain_scenes=16, pretrain_frames=30, downstream_scenes=20, downstream_frames=12,
-                        pretrain_iters=100, finetune_iters=50, seeds=3, fractions=(0.1, 1.0), probe_frames=96),
+    'medium': StudySize(pretrain_scenes=16, pretrain_frames=30, downstream_scenes=48, downstream_frames=10,
+                        pretrain_iters=200, finetune_iters=300, seeds=3, fractions=(0.1, 1.0), probe_frames=96),
     'quick': StudySize(pretrain_scenes=2, pretrain_frames=6, downstream_scenes=5, downstream_frames=4,
                        pretrain_iters=2, finetune_iters=2, seeds=1, fractions=(0.5, 1.0), probe_frames=8),
 }
+# The study world, for pretraining and downstream alike (other seeds): densely furnished rooms (20-32 objects
+# tried per room; about 45 % of the pixels are furniture instead of 20 % with the generator's defaults) in which
+# any object may take any palette and texture, so colour never gives the class away and a model has to tell a
+# cabinet from a refrigerator or a desk from a table by shape, size and placement -- where a 3D prior can help.
+STUDY_WORLD = dict(appearance=Appearance(palette_mode='shared'), num_objects=(20, 32))
+ROOM_CLASSES = ('wall', 'floor')  # left out of the objects-only mIoU
 
 # method -> pretraining config (None: no pretraining). Every study backbone is an mmpretrain ViT stored under
 # ``backbone.`` (MAEViT / Mask3DViT subclass it, Pri3D-view wraps a plain one), so one converter extracts them all.
@@ -149,9 +163,9 @@ def make_datasets(out: Path, size: StudySize):
     pretrain_root, downstream_root = out / 'data' / 'pretrain', out / 'data' / 'downstream'
     log(f'rendering {size.pretrain_scenes} pretraining scenes and {size.downstream_scenes} downstream scenes')
     generate_dataset(pretrain_root, num_scenes=size.pretrain_scenes, frames_per_scene=size.pretrain_frames,
-                     seed=PRETRAIN_SEED)
+                     seed=PRETRAIN_SEED, **STUDY_WORLD)
     generate_dataset(downstream_root, num_scenes=size.downstream_scenes,
-                     frames_per_scene=size.downstream_frames, seed=DOWNSTREAM_SEED)
+                     frames_per_scene=size.downstream_frames, seed=DOWNSTREAM_SEED, **STUDY_WORLD)
     # Pretraining uses every scene (labels unused); the downstream set keeps its own train / val split, and the
     # low-data settings train on nested random scene subsets holding >= that share of its training images
     # (splits/train_<pct>.txt, as for ScanNet's data-efficient benchmark).
@@ -254,10 +268,17 @@ def finetune(method, backbone, fraction, seed, out: Path, downstream_root: Path,
                **init_options(backbone), **schedule_options(size.finetune_iters)}
     train_in_process(STUDY_CONFIGS / FINETUNE_CONFIG, work_dir, options, work_dir / 'train.log')
     metrics = read_final_metrics(work_dir)
+    class_iou = {key[len('IoU.'):]: float(value) for key, value in metrics.items() if key.startswith('IoU.')}
     result = dict(method=method, fraction=fraction, seed=seed, mIoU=float(metrics['mIoU']),
-                  aAcc=float(metrics['aAcc']))
+                  objects_mIoU=objects_miou(class_iou), aAcc=float(metrics['aAcc']), class_IoU=class_iou)
     write_text_atomic(str(result_file), json.dumps(result))
     return result
+
+
+def objects_miou(class_iou: dict) -> float:
+    """Mean IoU over the object classes that were labelled or predicted (mmseg's mIoU without wall and floor)."""
+    values = [iou for name, iou in class_iou.items() if name not in ROOM_CLASSES]
+    return float(np.mean(values)) if values else float('nan')
 
 
 # ---------------------------------------------------------------------------------------------- probes
@@ -374,13 +395,18 @@ def load_probe_data(downstream_root, size):
 
 
 # --------------------------------------------------------------------------------------------- reports
+SCORES = (('mIoU', 'mIoU'), ('objects_mIoU', 'objects mIoU'))  # (run key, table name)
+
+
 def summarize(runs, probes, size):
+    """Per method: (mean, std, n) of every score per data share (``'<score>@<fraction>'``), and its probes."""
     rows = []
     for method in probes:
         row = dict(method=method)
-        for fraction in size.fractions:
-            values = [r['mIoU'] for r in runs if r['method'] == method and r['fraction'] == fraction]
-            row[f'mIoU@{fraction:g}'] = (float(np.mean(values)), float(np.std(values)), len(values))
+        for score, _ in SCORES:
+            for fraction in size.fractions:
+                values = [r[score] for r in runs if r['method'] == method and r['fraction'] == fraction]
+                row[f'{score}@{fraction:g}'] = (float(np.mean(values)), float(np.std(values)), len(values))
         row.update(probes[method])
         rows.append(row)
     return rows
@@ -391,19 +417,21 @@ def probe_cells(scores):
 
 
 def markdown_table(rows, size, probe_reference=None):
-    """mean ± std mIoU (percent, as mmseg reports it) per method and data share, and the probe errors; with
-    ``probe_reference`` a last row holds the constant-prediction probe errors."""
-    header = ['method'] + [f'mIoU, {f:.0%} of train data' for f in size.fractions] + [
+    """mean ± std mIoU and objects-only mIoU (percent, as mmseg reports it) per method and data share, and the
+    probe errors; with ``probe_reference`` a last row holds the constant-prediction probe errors."""
+    header = ['method'] + [f'{name}, {f:.0%} of train data' for _, name in SCORES for f in size.fractions] + [
         'depth probe RMSE (m)', 'depth AbsRel', 'normal probe error (°)']
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     for row in rows:
         cells = [row['method']]
-        for fraction in size.fractions:
-            mean, std, n = row[f'mIoU@{fraction:g}']
-            cells.append(f'{mean:.1f} ± {std:.1f} (n={n})')
+        for score, _ in SCORES:
+            for fraction in size.fractions:
+                mean, std, n = row[f'{score}@{fraction:g}']
+                cells.append(f'{mean:.1f} ± {std:.1f} (n={n})')
         lines.append('| ' + ' | '.join(cells + probe_cells(row)) + ' |')
     if probe_reference is not None:
-        cells = ['constant prediction (probe reference)'] + ['–'] * len(size.fractions) + probe_cells(probe_reference)
+        cells = ['constant prediction (probe reference)'] + ['–'] * (len(SCORES) * len(size.fractions)) + \
+            probe_cells(probe_reference)
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
@@ -412,18 +440,20 @@ def plot(rows, size, path):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5.5, 3.8), dpi=120)
-    for row in rows:
-        means = [row[f'mIoU@{f:g}'][0] for f in size.fractions]
-        stds = [row[f'mIoU@{f:g}'][1] for f in size.fractions]
-        ax.errorbar([100 * f for f in size.fractions], means, yerr=stds, marker='o', capsize=3,
-                    label=row['method'])
-    ax.set_xscale('log')
-    ax.set_xlabel('share of the downstream training images (%)')
-    ax.set_ylabel('mIoU (%)')
-    ax.set_title('Synthetic world: fine-tuned mIoU (mean ± std, seeds)', fontsize=10)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
+    fig, axes = plt.subplots(1, len(SCORES), figsize=(9, 3.8), dpi=120)
+    for ax, (score, name) in zip(axes, SCORES):
+        for row in rows:
+            means = [row[f'{score}@{f:g}'][0] for f in size.fractions]
+            stds = [row[f'{score}@{f:g}'][1] for f in size.fractions]
+            ax.errorbar([100 * f for f in size.fractions], means, yerr=stds, marker='o', capsize=3,
+                        label=row['method'])
+        ax.set_xscale('log')
+        ax.set_xlabel('share of the downstream training images (%)')
+        ax.set_ylabel(f'{name} (%)')
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle('Synthetic world: fine-tuned mIoU, all classes and objects only (mean ± std over seeds)',
+                 fontsize=10)
     fig.tight_layout()
     tmp_path = f'{path}.tmp{os.getpid()}.png'
     fig.savefig(tmp_path)
@@ -453,13 +483,15 @@ def readme_section(results: dict) -> str:
     meta = results['meta']
     rows, size = rows_from_results(results)
     table = markdown_table(rows, size, results.get('probe_reference'))
-    return (f'{README_BEGIN}\n**Synthetic, small-scale** (procedural rooms, ViT-tiny 6x192, 128x128 input, '
+    return (f'{README_BEGIN}\n**Synthetic, small-scale** (procedural rooms, densely furnished, colour unrelated to '
+            f'class; ViT-tiny 6x192, 128x128 input, '
             f'`{meta["size"]}` study size: {size.pretrain_iters} pretraining and {size.finetune_iters} fine-tuning '
             f'iterations, {size.seeds} seeds). Generated {meta["date"]} on {meta["machine"]}, commit '
             f'`{meta["commit"]}`, in {meta["wall_minutes"]:.0f} min by `python tools/benchmarks/study.py '
             f'--size {meta["size"]} --update-readme`; every run is in `docs/study/results.json`. mIoU: ScanNet-20 '
-            f'classes on held-out synthetic scenes; probes: ridge regression on frozen last-block patch tokens '
-            f'(lower is better; the last row predicts the training mean). Not comparable to ScanNet numbers.'
+            f'classes on held-out synthetic scenes (objects mIoU: without wall and floor); probes: ridge '
+            f'regression on frozen last-block patch tokens (lower is better; the last row predicts the training '
+            f'mean). Not comparable to ScanNet numbers.'
             f'\n\n{table}\n\n'
             f'![mIoU vs data fraction](docs/study/miou_vs_fraction.png)\n{README_END}')
 
@@ -496,8 +528,9 @@ def main():
     parser.add_argument('--quick', action='store_true', help="CI smoke size (= --size quick): minutes, one seed")
     parser.add_argument('--out', default=None, help='work folder (default work_dirs/study[-quick])')
     parser.add_argument('--methods', nargs='+', default=list(METHODS), choices=[*METHODS, *ABLATIONS])
-    parser.add_argument('--threads', type=int, default=1,
-                        help='torch threads per run (1: best on a shared, oversubscribed machine; 2 when idle)')
+    parser.add_argument('--threads', type=int, default=1, help='torch threads per training run')
+    parser.add_argument('--jobs', type=int, default=None,
+                        help='training runs side by side (default: CPU cores // --threads)')
     parser.add_argument('--update-readme', action='store_true',
                         help='copy the finished study in --out (results.json, plot) into README.md and docs/study/; '
                              'runs (or resumes) the study first if it has not finished')
@@ -509,27 +542,46 @@ def main():
     out = Path(args.out or f'work_dirs/study{"" if size_name == "default" else "-" + size_name}').resolve()
     out.mkdir(parents=True, exist_ok=True)
     check_size(out, size_name, size)
+    jobs = args.jobs or max(1, (os.cpu_count() or 1) // args.threads)
     if not (args.update_readme and (out / 'results.json').exists()):
-        run_study(args.methods, out, size_name, size)
+        run_study(args.methods, out, size_name, size, jobs, args.threads)
     if args.update_readme:
         update_readme(out)
 
 
-def run_study(methods, out: Path, size_name: str, size: StudySize):
+def set_threads(threads):
+    import torch
+    torch.set_num_threads(threads)
+
+
+def run_finetunes(tasks, out: Path, downstream_root: Path, size: StudySize, jobs: int, threads: int):
+    """``finetune(*task, ...)`` for every task, ``jobs`` at a time in worker processes; results in task order."""
+    if jobs == 1:
+        return [finetune(*task, out, downstream_root, size) for task in tasks]
+    context = multiprocessing.get_context('spawn')  # fresh interpreters: no forked torch / OpenMP state
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=set_threads, initargs=(threads,)) as pool:
+        futures = [pool.submit(finetune, *task, out, downstream_root, size) for task in tasks]
+        return [future.result() for future in futures]
+
+
+def run_study(methods, out: Path, size_name: str, size: StudySize, jobs: int = 1, threads: int = 1):
     pretrain_root, downstream_root = make_datasets(out, size)
+    slowest_first = sorted(methods, key=lambda m: not m.startswith('pri3d'))  # Pri3D's step costs ~5x the others'
+    with ThreadPoolExecutor(jobs) as lanes:  # each pretraining is a tools/train.py subprocess
+        backbones = dict(zip(slowest_first, lanes.map(lambda m: pretrain(m, out, pretrain_root, size),
+                                                      slowest_first)))
     probe_data = load_probe_data(downstream_root, size)
-    runs, probes = [], {}
-    for method in methods:
-        backbone = pretrain(method, out, pretrain_root, size)
-        probes[method] = linear_probes(backbone, probe_data)
-        for fraction in size.fractions:
-            for seed in range(size.seeds):
-                runs.append(finetune(method, backbone, fraction, seed, out, downstream_root, size))
+    probes = {method: linear_probes(backbones[method], probe_data) for method in methods}
+    tasks = [(method, backbones[method], fraction, seed)
+             for method in methods for fraction in size.fractions for seed in range(size.seeds)]
+    runs = run_finetunes(tasks, out, downstream_root, size, jobs, threads)
 
     rows = summarize(runs, probes, size)
     probe_reference = constant_probe(probe_data)
     wall_minutes = (time.time() - (out / 'size.json').stat().st_mtime) / 60  # since the study started
-    meta = dict(provenance(), size=size_name, wall_minutes=wall_minutes, study_size=asdict(size))
+    meta = dict(provenance(), size=size_name, wall_minutes=wall_minutes, jobs=jobs, threads=threads,
+                study_size=asdict(size), world=json.loads(json.dumps(
+                    dict(appearance=asdict(STUDY_WORLD['appearance']), num_objects=STUDY_WORLD['num_objects']))))
     table = markdown_table(rows, size, probe_reference)
     write_text_atomic(str(out / 'results.json'), json.dumps(
         dict(meta=meta, runs=runs, probes=probes, probe_reference=probe_reference), indent=1))

@@ -21,6 +21,7 @@ from ..converters.io import matrix_text, write_bytes_atomic
 from .appearance import Appearance
 from .catalog import DEFAULT_CLASSES
 from .labels import TSV_NAME, label_tsv_text
+from .layout import NUM_OBJECTS_RANGE
 from .scene import SyntheticScene
 from .sensor import SensorNoise
 
@@ -82,11 +83,12 @@ def frame_files(frame, pose):
 
 
 # ------------------------------------------------------------------------------------------------ one scene
-def _recipe(seed, frames, height, width, sensor_noise, appearance, classes):
+def _recipe(seed, frames, height, width, sensor_noise, appearance, classes, num_objects):
     """Everything a scene's files depend on, as the JSON the ``.done`` marker holds."""
     recipe = dict(format=FORMAT_VERSION, seed=seed, frames=frames, height=height, width=width,
                   sensor_noise=asdict(sensor_noise) if isinstance(sensor_noise, SensorNoise) else bool(sensor_noise),
-                  appearance=asdict(appearance), classes=[asdict(c) for c in classes])
+                  appearance=asdict(appearance), classes=[asdict(c) for c in classes],
+                  num_objects=list(num_objects))
     return json.loads(json.dumps(recipe))  # tuples -> lists, as read back
 
 
@@ -116,14 +118,15 @@ def _prepare_scene_dir(scene_dir, recipe, overwrite):
     return False
 
 
-def write_scene(out_dir, index, seed, frames, height, width, sensor_noise, appearance, classes, overwrite=False):
+def write_scene(out_dir, index, seed, frames, height, width, sensor_noise, appearance, classes,
+                num_objects=NUM_OBJECTS_RANGE, overwrite=False):
     """Generate scene ``index`` into ``out_dir``; returns (scene id, whether it was written (False = skipped))."""
     sid = scene_id(index)
     scene_dir = Path(out_dir) / sid
-    recipe = _recipe(scene_seed(seed, index), frames, height, width, sensor_noise, appearance, classes)
+    recipe = _recipe(scene_seed(seed, index), frames, height, width, sensor_noise, appearance, classes, num_objects)
     if _prepare_scene_dir(scene_dir, recipe, overwrite):
         return sid, False
-    scene = SyntheticScene(recipe['seed'], classes=classes, appearance=appearance)
+    scene = SyntheticScene(recipe['seed'], classes=classes, appearance=appearance, num_objects=num_objects)
     description = dict(generator=__name__, scene_id=sid, **scene.describe(), frames=frames,
                        image_size=[height, width], sensor_noise=recipe['sensor_noise'])
     write_text_atomic(scene_dir / 'scene.json', json.dumps(description, indent=1) + '\n')
@@ -168,13 +171,15 @@ def _pool_context():
 
 
 def generate_dataset(out_dir, num_scenes=2, frames_per_scene=20, seed=0, height=240, width=320,
-                     sensor_noise=True, workers=1, appearance=None, classes=DEFAULT_CLASSES, overwrite=False,
-                     progress=None):
+                     sensor_noise=True, workers=1, appearance=None, classes=DEFAULT_CLASSES,
+                     num_objects=NUM_OBJECTS_RANGE, overwrite=False, progress=None):
     """Write ``num_scenes`` synthetic scenes into ``out_dir`` (ScanNet extracted-frame layout) plus the label
     TSV and train / val splits; returns the scene ids.
 
-    ``progress(done, total, scene_id, written, seconds)`` is called after each scene (``written`` False: an
-    existing complete scene was kept). Bad output folders raise ``DataError``, bad arguments ``ValueError``."""
+    ``appearance`` / ``classes`` / ``num_objects`` ((min, max) objects tried per room; as many as fit are placed)
+    shape the world (see ``SyntheticScene``). ``progress(done, total, scene_id, written, seconds)`` is called
+    after each scene (``written`` False: an existing complete scene was kept). Bad output folders raise
+    ``DataError``, bad arguments ``ValueError``."""
     _check_positive(num_scenes=num_scenes, frames_per_scene=frames_per_scene, height=height, width=width,
                     workers=workers)
     if int(seed) < 0:
@@ -184,7 +189,7 @@ def generate_dataset(out_dir, num_scenes=2, frames_per_scene=20, seed=0, height=
     classes = tuple(classes)
     write_text_atomic(out_dir / TSV_NAME, label_tsv_text(), only_if_changed=True)
     jobs = [(str(out_dir), index, int(seed), frames_per_scene, height, width, sensor_noise, appearance, classes,
-             overwrite) for index in range(num_scenes)]
+             tuple(num_objects), overwrite) for index in range(num_scenes)]
     started = time.perf_counter()
     done = 0
     if workers == 1:
