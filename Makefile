@@ -46,6 +46,7 @@ bench: env
 	$(PY) tools/benchmarks/bench_pretrain.py
 
 # Does the 3D prior help? Pretrain scratch / MAE / Mask3D / Mask3D+MAE / Pri3D-view on the synthetic world with equal
-# budgets, fine-tune each (3 seeds, full and 10 % data), write work_dirs/study/results.{md,json} + plot.
+# budgets, fine-tune each (3 seeds, full and 10 % data), write work_dirs/study/results.{md,json} + plot
+# (~50 min on 2 cores: two trainings side by side).
 study: env
 	$(PY) tools/benchmarks/study.py --out work_dirs/study

@@ -185,3 +185,15 @@ def test_quick_study_runs_end_to_end(tmp_path):
     for method in list(study.METHODS)[1:]:  # every pretrained backbone loads into the fine-tuning ViT
         state = torch.load(tmp_path / 'pretrain' / method / 'backbone.pth', weights_only=True)['state_dict']
         assert 'backbone.pos_embed' in state
+
+
+def test_committed_readme_block_is_the_committed_results_json():
+    """The issue's "README table matches the JSON of the committed run": the block is exactly what
+    ``--update-readme`` builds from docs/study/results.json (and the plot next to it exists)."""
+    results = json.loads((REPO / 'docs' / 'study' / 'results.json').read_text())
+    readme = (REPO / 'README.md').read_text()
+    assert study.readme_section(results) in readme
+    assert (REPO / 'docs' / 'study' / 'miou_vs_fraction.png').read_bytes()[:4] == b'\x89PNG'
+    size = results['meta']['study_size']
+    runs = {(r['method'], r['fraction'], r['seed']) for r in results['runs']}
+    assert len(runs) == len(results['probes']) * len(size['fractions']) * size['seeds']

@@ -1,5 +1,6 @@
 """The embedded synthetic RGB-D world: exact geometry, ScanNet's extracted layout, determinism, clear errors."""
 import filecmp
+import json
 import os
 
 import cv2
@@ -122,6 +123,24 @@ def test_cli_writes_then_skips_complete_scenes(tmp_path):
     assert (tmp_path / 'scene0000_00/depth/1.png').is_file()
     second = run_tool(*args, timeout=120)
     assert second.returncode == 0 and '0 written, 1 skipped' in second.stdout
+
+
+def test_cli_builds_the_study_world(tmp_path):
+    """``--objects`` / ``--palette-mode`` reach the generator: denser rooms, colour drawn from every palette."""
+    common = ('--scenes', 2, '--frames', 1, '--size', 32, 24)
+    result = run_tool(REPO / 'tools/data/make_synthetic.py', '--out', tmp_path / 'study', *common,
+                      '--objects', 20, 32, '--palette-mode', 'shared', timeout=120)
+    assert result.returncode == 0, result.stderr
+    default = run_tool(REPO / 'tools/data/make_synthetic.py', '--out', tmp_path / 'default', *common, timeout=120)
+    assert default.returncode == 0, default.stderr
+    counts = {}
+    for world in ('study', 'default'):
+        scenes = [json.loads((tmp_path / world / f'scene000{i}_00' / 'scene.json').read_text()) for i in (0, 1)]
+        assert {s['appearance']['palette_mode'] for s in scenes} == {'shared' if world == 'study' else 'class'}
+        counts[world] = sum(len(s['objects']) for s in scenes)
+    assert counts['study'] > counts['default'] >= 2 * 6 * 0.5
+    bad = run_tool(REPO / 'tools/data/make_synthetic.py', '--out', tmp_path / 'bad', *common, '--objects', 9, 3)
+    assert bad.returncode == 2 and 'MIN must not exceed MAX' in bad.stderr
 
 
 def test_bad_output_folder_is_a_clear_error(tmp_path):

@@ -523,8 +523,8 @@ def update_readme(out: Path, readme: Path = REPO / 'README.md'):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--size', choices=list(SIZES), default='default',
-                        help="'default': ~30 min on the 2-core CPU; 'large': 6x the pretraining; 'medium': fewer "
-                             "iterations; 'quick': smoke")
+                        help="'default': 46 min on the 2-core CPU (--jobs 2); 'large': 4x the pretraining, 1.7x the "
+                             "fine-tuning; 'medium': fewer iterations; 'quick': smoke")
     parser.add_argument('--quick', action='store_true', help="CI smoke size (= --size quick): minutes, one seed")
     parser.add_argument('--out', default=None, help='work folder (default work_dirs/study[-quick])')
     parser.add_argument('--methods', nargs='+', default=list(METHODS), choices=[*METHODS, *ABLATIONS])
