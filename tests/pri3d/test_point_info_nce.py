@@ -45,3 +45,14 @@ def test_aligned_features_give_lower_loss_and_gradients():
 def test_shape_mismatch_is_a_clear_error():
     with pytest.raises(ValueError, match='matched rows'):
         PointInfoNCE()(torch.zeros(3, 4), torch.zeros(2, 4))
+
+
+def test_a_pair_without_matches_adds_nothing_and_no_nan():
+    torch.manual_seed(0)
+    feats_a = torch.randn(2, 6, 8, requires_grad=True)
+    feats_b = torch.randn(2, 6, 8)
+    valid = torch.tensor([[True] * 6, [False] * 6])  # the second pair found no correspondence
+    loss = PointInfoNCE()(feats_a, feats_b, valid)
+    assert loss.item() == pytest.approx(PointInfoNCE()(feats_a[0], feats_b[0]).item(), rel=1e-6)
+    loss.backward()
+    assert torch.isfinite(feats_a.grad).all() and feats_a.grad[1].abs().sum() == 0

@@ -8,12 +8,22 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from torch import nn
 
+# Added to the logits of padded rows so they are never negatives: finite in fp16 / bf16 / fp32 (a pair without any
+# valid row then gives a uniform softmax, not NaN) and far below any cosine / temperature.
+NEVER_A_NEGATIVE = torch.finfo(torch.float16).min
 
-def info_nce(logits, valid):
-    """Cross-entropy of each valid row against its diagonal entry; invalid columns are never negatives."""
-    logits = logits.masked_fill(~valid[:, None, :], torch.finfo(logits.dtype).min)  # (B, N, N); finite: no NaN
-    log_prob = logits.diagonal(dim1=1, dim2=2) - torch.logsumexp(logits, dim=2)  # (B, N)
-    return -torch.where(valid, log_prob, 0.0).sum() / valid.sum().clamp(min=1)
+
+def info_nce(anchors, candidates, valid, temperature):
+    """Mean cross-entropy of each valid anchor row against its own row of ``candidates`` (the diagonal).
+
+    One contiguous ``(B, N, N)`` logits matrix per direction with a fused log-softmax: reducing a transposed view
+    of a shared matrix instead was 2x slower (the loss was ~60 % of a Pri3D ViT-tiny step on CPU)."""
+    padding = torch.zeros(valid.shape, dtype=anchors.dtype, device=anchors.device)
+    padding = padding.masked_fill(~valid, NEVER_A_NEGATIVE)[:, None, :]  # (B, 1, N)
+    logits = torch.baddbmm(padding, anchors, candidates.transpose(1, 2), alpha=1 / temperature)  # (B, N, N)
+    target = torch.arange(valid.shape[1], device=valid.device).expand_as(valid)  # (B, N): the diagonal
+    nll = F.cross_entropy(logits.flatten(0, 1).float(), target.flatten(), reduction='none').view_as(valid)
+    return torch.where(valid, nll, 0.0).sum() / valid.sum().clamp(min=1)
 
 
 @MODELS.register_module()
@@ -42,8 +52,7 @@ class PointInfoNCE(nn.Module):
         if valid is None:
             valid = feats_a.new_ones(feats_a.shape[:2], dtype=torch.bool)  # (B, N)
         feats_a, feats_b = F.normalize(feats_a, dim=-1), F.normalize(feats_b, dim=-1)
-        logits = feats_a @ feats_b.transpose(1, 2) / self.temperature  # (B, N, N)
-        loss = info_nce(logits, valid)
+        loss = info_nce(feats_a, feats_b, valid, self.temperature)
         if self.symmetric:
-            loss = 0.5 * (loss + info_nce(logits.transpose(1, 2), valid))
+            loss = 0.5 * (loss + info_nce(feats_b, feats_a, valid, self.temperature))
         return self.loss_weight * loss
