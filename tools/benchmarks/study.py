@@ -535,8 +535,7 @@ def main():
                         help='copy the finished study in --out (results.json, plot) into README.md and docs/study/; '
                              'runs (or resumes) the study first if it has not finished')
     args = parser.parse_args()
-    import torch
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     size_name = 'quick' if args.quick else args.size
     size = SIZES[size_name]
     out = Path(args.out or f'work_dirs/study{"" if size_name == "default" else "-" + size_name}').resolve()
@@ -566,7 +565,7 @@ def run_finetunes(tasks, out: Path, downstream_root: Path, size: StudySize, jobs
 
 def run_study(methods, out: Path, size_name: str, size: StudySize, jobs: int = 1, threads: int = 1):
     pretrain_root, downstream_root = make_datasets(out, size)
-    slowest_first = sorted(methods, key=lambda m: not m.startswith('pri3d'))  # Pri3D's step costs ~5x the others'
+    slowest_first = sorted(methods, key=lambda m: not m.startswith('pri3d'))  # Pri3D's step costs 3-5x the others'
     with ThreadPoolExecutor(jobs) as lanes:  # each pretraining is a tools/train.py subprocess
         backbones = dict(zip(slowest_first, lanes.map(lambda m: pretrain(m, out, pretrain_root, size),
                                                       slowest_first)))
@@ -580,8 +579,8 @@ def run_study(methods, out: Path, size_name: str, size: StudySize, jobs: int = 1
     probe_reference = constant_probe(probe_data)
     wall_minutes = (time.time() - (out / 'size.json').stat().st_mtime) / 60  # since the study started
     meta = dict(provenance(), size=size_name, wall_minutes=wall_minutes, jobs=jobs, threads=threads,
-                study_size=asdict(size), world=json.loads(json.dumps(
-                    dict(appearance=asdict(STUDY_WORLD['appearance']), num_objects=STUDY_WORLD['num_objects']))))
+                study_size=asdict(size), world=dict(appearance=asdict(STUDY_WORLD['appearance']),
+                                                 num_objects=STUDY_WORLD['num_objects']))
     table = markdown_table(rows, size, probe_reference)
     write_text_atomic(str(out / 'results.json'), json.dumps(
         dict(meta=meta, runs=runs, probes=probes, probe_reference=probe_reference), indent=1))
