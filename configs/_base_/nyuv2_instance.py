@@ -1,6 +1,6 @@
 # NYUv2 2D instance segmentation (795 train / 654 test), COCO-style json written by tools/data/nyuv2 under
 # <root>/{train,test}/; same pipelines and metric as ScanNet. Classes: the converter's NYU37 set
-# (mask3d_mm.datasets.converters.coco: nyu40 without wall, floor, ceiling), in its category order.
+# (mask3d_mm.data_prep.converters.coco: nyu40 without wall, floor, ceiling), in its category order.
 _base_ = './scannet_instance.py'
 data_root = 'data/nyuv2/'
 train_ann_file = 'train/instances.json'

@@ -12,7 +12,7 @@ from mmseg.registry import DATASETS
 
 from mask3d_mm.utils.errors import DataError
 
-from .frame_layout import frame_stems
+from ..formats.frame_layout import frame_stems
 
 NYU40_CLASSES = ('wall', 'floor', 'cabinet', 'bed', 'chair', 'sofa', 'table', 'door', 'window', 'bookshelf',
                  'picture', 'counter', 'blinds', 'desk', 'shelves', 'curtain', 'dresser', 'pillow', 'mirror',

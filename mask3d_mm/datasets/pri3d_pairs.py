@@ -13,7 +13,7 @@ from mmpretrain.registry import DATASETS
 
 from mask3d_mm.utils.errors import DataError
 
-from .pair_mining import parse_pair_line
+from ..formats.pri3d_pairs import parse_pair_line
 
 
 @DATASETS.register_module()

@@ -7,7 +7,7 @@ from mmpretrain.registry import DATASETS, TRANSFORMS
 
 from mask3d_mm.utils.errors import DataError
 
-from .frame_layout import frame_stems, read_scene_list
+from ..formats.frame_layout import frame_stems, read_scene_list
 
 
 @DATASETS.register_module()

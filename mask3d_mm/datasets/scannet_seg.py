@@ -5,24 +5,19 @@ Frames are listed per scene: ``<root>/<scene>/color/<N>.jpg`` with the label ``<
 (``scannet_frames_25k``) names frames zero-padded (``000100.jpg``); names are kept as they are and sorted by
 their number. Splits are scene lists (``splits/train.txt``, ``splits/val.txt``); data-efficient fine-tuning uses
 ``splits/train_{pct}.txt`` (nested scene subsets written by
-``mask3d_mm.datasets.converters.scannet_2d.write_data_efficient_splits``).
-
-The official ScanNet 2D benchmark scores predictions and labels resized (nearest) to 640x480;
-``ScanNet2DIoUMetric`` does that before mmseg's IoU computation.
+``mask3d_mm.data_prep.converters.scannet_2d.write_data_efficient_splits``).
+Scored by ``mask3d_mm.evaluation.ScanNet2DIoUMetric`` (the official 640x480 resize).
 """
 import os.path as osp
-from typing import List, Sequence
+from typing import List
 
-import torch
-import torch.nn.functional as F
 from mmseg.datasets import BaseSegDataset
-from mmseg.evaluation import IoUMetric
-from mmseg.registry import DATASETS, METRICS
+from mmseg.registry import DATASETS
 
 from mask3d_mm.utils.errors import DataError
 
-from .frame_layout import frame_stems, read_scene_list
-from .scannet_labels import IGNORE_INDEX, SCANNET20_CLASSES, SCANNET20_PALETTE
+from ..formats.frame_layout import frame_stems, read_scene_list
+from ..formats.scannet_labels import IGNORE_INDEX, SCANNET20_CLASSES, SCANNET20_PALETTE
 
 
 @DATASETS.register_module()
@@ -73,46 +68,3 @@ class ScanNetSegDataset(BaseSegDataset):
             raise DataError(f'ScanNetSegDataset: no {self.img_dir}/<N>{self.img_suffix} frames in the '
                             f'{len(scene_ids)} scenes of {self.ann_file}')
         return data_list
-
-
-def _resize_label(label: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """Nearest resize of a (1, H, W) integer map (labels must not be interpolated)."""
-    resized = F.interpolate(label[None].float(), size=(height, width), mode='nearest')  # (1, 1, h, w)
-    return resized[0].to(label.dtype)
-
-
-@METRICS.register_module()
-class ScanNet2DIoUMetric(IoUMetric):
-    """mmseg ``IoUMetric`` scored at the ScanNet benchmark resolution: prediction and ground truth are both
-    resized (nearest) to ``eval_size`` = (width, height), 640x480 by default, as the official 2D evaluation does.
-    Pixels labelled ``ignore_index`` (everything outside the 20 classes) do not count.
-
-    ``classwise=True`` also returns each class's IoU as ``IoU.<class>`` (percent; classes neither labelled nor
-    predicted are left out), so per-class results reach the log's scalars and the visualization backends
-    instead of only the printed table."""
-
-    def __init__(self, eval_size=(640, 480), classwise=False, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.eval_width, self.eval_height = eval_size
-        self.classwise = classwise
-
-    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
-        resized = []
-        for sample in data_samples:
-            sample = dict(sample)
-            for key in ('pred_sem_seg', 'gt_sem_seg'):
-                if key in sample:
-                    sample[key] = dict(data=_resize_label(sample[key]['data'], self.eval_height,
-                                                          self.eval_width))
-            resized.append(sample)
-        super().process(data_batch, resized)
-
-    def compute_metrics(self, results: list) -> dict:
-        metrics = super().compute_metrics(results)
-        if self.classwise:
-            intersect = sum(result[0] for result in results)  # (num_classes,) pixels
-            union = sum(result[1] for result in results)
-            for name, inter, uni in zip(self.dataset_meta['classes'], intersect.tolist(), union.tolist()):
-                if uni > 0:
-                    metrics[f'IoU.{name}'] = round(100 * inter / uni, 2)
-        return metrics

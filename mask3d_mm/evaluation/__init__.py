@@ -1,1 +1,4 @@
-# Importing this package registers its modules; add one import line per module.
+"""Metrics, registered into the upstream registries on import."""
+from .scannet_iou import ScanNet2DIoUMetric
+
+__all__ = ['ScanNet2DIoUMetric']

@@ -4,7 +4,7 @@ import importlib.util
 
 import pytest
 
-from mask3d_mm.datasets.synthetic import generate_dataset
+from mask3d_mm.data_prep.synthetic import generate_dataset
 
 HEIGHT, WIDTH = 48, 64
 FRAMES = 8

@@ -10,10 +10,10 @@ from mmengine.registry import init_default_scope
 from pycocotools import mask as mask_utils
 from scipy.io import savemat
 
-from mask3d_mm.datasets.converters.coco import NYU37
-from mask3d_mm.datasets.converters.nyuv2 import NYU40_TO_13
+from mask3d_mm.data_prep.converters.coco import NYU37
+from mask3d_mm.data_prep.converters.nyuv2 import NYU40_TO_13
 from mask3d_mm.datasets.nyuv2_seg import NYU13_CLASSES, NYU40_CLASSES, NYUv2SegDataset
-from mask3d_mm.datasets.scannet_labels import IGNORE_INDEX
+from mask3d_mm.formats.scannet_labels import IGNORE_INDEX
 from mask3d_mm.utils.errors import DataError
 from tests.conftest import REPO
 

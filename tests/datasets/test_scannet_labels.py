@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
-from mask3d_mm.datasets.converters.coco import SCANNET18, CocoBuilder
-from mask3d_mm.datasets.converters.scannet_2d import (
+from mask3d_mm.data_prep.converters.coco import SCANNET18, CocoBuilder
+from mask3d_mm.data_prep.converters.scannet_2d import (
     LabelMap,
     convert_scene_labels,
     data_efficient_subsets,
     split_by_scan,
 )
-from mask3d_mm.datasets.frame_layout import DATA_EFFICIENT_PERCENTS, read_scene_list
+from mask3d_mm.formats.frame_layout import DATA_EFFICIENT_PERCENTS, read_scene_list
 from mask3d_mm.utils.errors import DataError
 from tests.conftest import REPO
 

@@ -10,7 +10,7 @@ HEIGHT, WIDTH = 96, 128  # the twins' frame size
 @pytest.fixture(scope='session')
 def synthetic_root(tmp_path_factory):
     """Frame layout with 3 scenes (2 train / 1 val) x 4 frames of 96x128, incl. label_scannet20 and instances."""
-    from mask3d_mm.datasets.synthetic import generate_dataset
+    from mask3d_mm.data_prep.synthetic import generate_dataset
     root = str(tmp_path_factory.mktemp('finetune_world'))
     generate_dataset(root, num_scenes=3, frames_per_scene=4, seed=0, height=HEIGHT, width=WIDTH)
     return root

@@ -11,7 +11,7 @@ from mmdet.registry import DATASETS
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from mask3d_mm.datasets.converters.coco import SCANNET18, CocoBuilder, instance_categories
+from mask3d_mm.data_prep.converters.coco import SCANNET18, CocoBuilder, instance_categories
 
 from .twins import loss_history, twin_config
 

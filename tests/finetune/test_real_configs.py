@@ -18,7 +18,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import Runner
 
-from mask3d_mm.datasets.converters.coco import CATEGORY_SETS
+from mask3d_mm.data_prep.converters.coco import CATEGORY_SETS
 from mask3d_mm.utils.launch import apply_cpu_fallbacks
 
 from .tiny_roots import LAYOUT_WRITERS

@@ -2,7 +2,7 @@
 import numpy as np
 from mmengine.runner import Runner
 
-from mask3d_mm.datasets.scannet_labels import IGNORE_INDEX
+from mask3d_mm.formats.scannet_labels import IGNORE_INDEX
 
 from .twins import loss_history, twin_config
 

@@ -13,10 +13,10 @@ import shutil
 import cv2
 import numpy as np
 
-from mask3d_mm.datasets.converters.coco import NYU37, CocoBuilder, coco_from_scenes
-from mask3d_mm.datasets.converters.scannet_2d import write_data_efficient_splits
-from mask3d_mm.datasets.frame_layout import frame_stems, read_scene_list
-from mask3d_mm.datasets.scannet_labels import IGNORE_INDEX, raw_to_nyu40_lut, read_label_tsv
+from mask3d_mm.data_prep.converters.coco import NYU37, CocoBuilder, coco_from_scenes
+from mask3d_mm.data_prep.converters.scannet_2d import write_data_efficient_splits
+from mask3d_mm.formats.frame_layout import frame_stems, read_scene_list
+from mask3d_mm.formats.scannet_labels import IGNORE_INDEX, raw_to_nyu40_lut, read_label_tsv
 
 TSV = 'scannetv2-labels.combined.tsv'
 NUM_CITYSCAPES_CLASSES = 19

@@ -1,4 +1,4 @@
-"""Test helper: write ScanNet ``.sens`` files (the inverse of ``mask3d_mm.datasets.converters.sens``).
+"""Test helper: write ScanNet ``.sens`` files (the inverse of ``mask3d_mm.data_prep.converters.sens``).
 
 Streams frames to disk (a benchmark file of hundreds of frames never sits in memory) and returns where each
 frame's payloads landed, so tests can corrupt exact bytes. Colour arrays are RGB; depth is uint16 in

@@ -60,7 +60,7 @@ def synthetic_root(tmp_path_factory) -> str:
     """Frames from the project's synthetic world when it is available, else the hand-made ones above."""
     root = str(tmp_path_factory.mktemp('synthetic'))
     try:
-        from mask3d_mm.datasets.synthetic import generate_dataset
+        from mask3d_mm.data_prep.synthetic import generate_dataset
     except ImportError:
         write_frames(root)
     else:

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import mask3d_mm  # noqa: F401  (registers everything)
-from mask3d_mm.datasets.pair_mining import merge_pair_files, process_scene
+from mask3d_mm.data_prep.pair_mining import merge_pair_files, process_scene
 
 HEIGHT, WIDTH = 120, 160
 FRAMES = 10
@@ -26,7 +26,7 @@ def one_torch_thread():
 @pytest.fixture(scope='session')
 def pri3d_world(tmp_path_factory):
     """``(frames_root, scene_ids, pairs_file)``: one synthetic scene, every frame, pairs mined at >= 0.3."""
-    from mask3d_mm.datasets.synthetic import generate_dataset
+    from mask3d_mm.data_prep.synthetic import generate_dataset
     root = str(tmp_path_factory.mktemp('pri3d_world'))
     scene_ids = generate_dataset(root, num_scenes=1, frames_per_scene=FRAMES, seed=SEED, height=HEIGHT, width=WIDTH,
                                  sensor_noise=False)

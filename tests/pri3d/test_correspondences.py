@@ -4,7 +4,7 @@ import pytest
 import torch
 from mmpretrain.registry import MODELS
 
-from mask3d_mm.datasets.synthetic import SyntheticScene
+from mask3d_mm.data_prep.synthetic import SyntheticScene
 from mask3d_mm.models.algorithms.pri3d import half_res_camera
 
 from .test_pri3d_pairs import pair_dataset

@@ -4,7 +4,7 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from mask3d_mm.datasets.pair_mining import (
+from mask3d_mm.data_prep.pair_mining import (
     load_scene,
     overlap_matrix,
     parse_pair_line,
@@ -13,7 +13,7 @@ from mask3d_mm.datasets.pair_mining import (
     read_matrix,
     sampled_frame_ids,
 )
-from mask3d_mm.datasets.synthetic import SyntheticScene, scene_seed
+from mask3d_mm.data_prep.synthetic import SyntheticScene, scene_seed
 from mask3d_mm.utils.errors import DataError
 from tests.conftest import run_tool
 

@@ -3,7 +3,7 @@ downsample of each frame, then a scipy cKDTree radius test for every ordered fra
 
     python tools/benchmarks/bench_pairs.py [--frames-root DIR | --scenes 2 --frames 60] [--min-overlap 0.3]
 
-Both compute the same overlap (definition in ``mask3d_mm/datasets/pair_mining.py``) from the same back-projected
+Both compute the same overlap (definition in ``mask3d_mm/data_prep/pair_mining.py``) from the same back-projected
 points (loading is timed separately): the reference downsamples each frame to its occupied voxel centres
 (weighted by pixel count) and asks a KD-tree of frame j, for every ordered pair, which of i's centres have one of
 j's within ``match_radius`` voxels. The table reports the overlap stage's best wall time of ``--repeat`` runs
@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from scipy.spatial import cKDTree
 
-from mask3d_mm.datasets.pair_mining import list_scenes, load_scene, overlap_matrix
+from mask3d_mm.data_prep.pair_mining import list_scenes, load_scene, overlap_matrix
 
 
 def downsample(points, voxel_size):
@@ -109,7 +109,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         frames_root = args.frames_root
         if frames_root is None:
-            from mask3d_mm.datasets.synthetic import generate_dataset
+            from mask3d_mm.data_prep.synthetic import generate_dataset
             frames_root = tmp
             scene_ids = generate_dataset(tmp, num_scenes=args.scenes, frames_per_scene=args.frames, seed=0)
         else:

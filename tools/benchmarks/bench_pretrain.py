@@ -29,7 +29,7 @@ from mmpretrain.registry import MODELS, TRANSFORMS
 from mmpretrain.structures import DataSample
 
 import mask3d_mm  # noqa: F401  (registers Mask3D)
-from mask3d_mm.datasets.synthetic import generate_dataset
+from mask3d_mm.data_prep.synthetic import generate_dataset
 
 MASK3D_CONFIG = osp.join(osp.dirname(__file__), '..', '..', 'configs', 'mask3d', 'vitb_scannet.py')
 PATCH = 16

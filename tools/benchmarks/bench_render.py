@@ -13,7 +13,7 @@ for _var in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'):  # o
 import argparse  # noqa: E402
 import time  # noqa: E402
 
-from mask3d_mm.datasets.synthetic import SyntheticScene  # noqa: E402
+from mask3d_mm.data_prep.synthetic import SyntheticScene  # noqa: E402
 
 
 def parse_size(text):

@@ -6,7 +6,7 @@ Renders a few 640x480 synthetic frames (with sensor noise, so depth compresses l
 them cyclically into a ``.sens`` of ``--frames`` frames (tests/helpers/sens_writer.py) in a temp dir, then
 extracts it with both implementations, each in a fresh process pinned to one core:
 
-* ours: ``mask3d_mm.datasets.converters.sens_extract.extract_scene`` (seeks past skipped frames, copies JPEG
+* ours: ``mask3d_mm.data_prep.converters.sens_extract.extract_scene`` (seeks past skipped frames, copies JPEG
   bytes through when no resize is asked for, atomic writes, pose checks);
 * scannet-ref: what ScanNet's SensorData.py does, written here: read every frame into a list, its payloads
   unpacked byte by byte (``b''.join(struct.unpack('c' * n, ...))``, as SensorData.py's ``RGBDFrame.load``), then
@@ -103,7 +103,7 @@ def scannet_reference_extract(sens_path, out_dir, frame_skip, size):
 
 
 def ours_extract(sens_path, out_dir, frame_skip, size):
-    from mask3d_mm.datasets.converters.sens_extract import ExtractOptions, extract_scene
+    from mask3d_mm.data_prep.converters.sens_extract import ExtractOptions, extract_scene
     result = extract_scene(sens_path, out_dir, ExtractOptions(frame_skip=frame_skip, size=size,
                                                               jpeg_quality=JPEG_QUALITY))
     assert result.status == 'extracted', result
@@ -130,7 +130,7 @@ def child(args):
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     cv2.setNumThreads(1)
     if args.child == 'ours':
-        from mask3d_mm.datasets.converters import sens_extract  # noqa: F401  (imports outside the measurement)
+        from mask3d_mm.data_prep.converters import sens_extract  # noqa: F401  (imports outside the measurement)
     size = tuple(args.size) if args.size else None
     reset_peak_rss()
     base_mb = status_mb('VmRSS')
@@ -154,7 +154,7 @@ def measure(which, sens_path, out_dir, frame_skip, size):
 def write_benchmark_sens(tmp_dir, num_frames_list):
     """.sens files of the given lengths, cycling through 8 rendered 640x480 frames; returns their paths."""
     sys.path.insert(0, REPO)
-    from mask3d_mm.datasets.synthetic import generate_dataset
+    from mask3d_mm.data_prep.synthetic import generate_dataset
     from tests.helpers.sens_writer import record_scene
     scene_id, = generate_dataset(osp.join(tmp_dir, 'rendered'), num_scenes=1, frames_per_scene=8, seed=0,
                                  height=480, width=640)

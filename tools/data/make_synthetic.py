@@ -12,9 +12,9 @@ re-running into a complete dataset skips every finished scene. The evidence stud
 import argparse
 import time
 
-from mask3d_mm.datasets.synthetic import generate_dataset
-from mask3d_mm.datasets.synthetic.appearance import Appearance
-from mask3d_mm.datasets.synthetic.layout import NUM_OBJECTS_RANGE
+from mask3d_mm.data_prep.synthetic import generate_dataset
+from mask3d_mm.data_prep.synthetic.appearance import Appearance
+from mask3d_mm.data_prep.synthetic.layout import NUM_OBJECTS_RANGE
 from mask3d_mm.utils.cli import run_cli
 
 

@@ -16,7 +16,7 @@ import os.path as osp
 import torch
 
 import mask3d_mm  # noqa: F401  (compat shims: safe loading of mmengine checkpoints)
-from mask3d_mm.datasets.converters.io import atomic_output
+from mask3d_mm.utils.atomic_io import atomic_output
 from mask3d_mm.utils.cli import run_cli
 from mask3d_mm.utils.errors import DataError
 

@@ -1,6 +1,6 @@
 # Synthetic twin of ../upernet_vit-b16-*_scannet-512x512.py: same model family and pipeline, tiny sizes
 # (ViT embed 192 / depth 4, 64x64 crops of 96x128 frames), 20 iterations, for the tests and a quick smoke run on
-# ``mask3d_mm.datasets.synthetic.generate_dataset(..., height=96, width=128)`` data.
+# ``mask3d_mm.data_prep.synthetic.generate_dataset(..., height=96, width=128)`` data.
 _base_ = '../upernet_vit-b16-mask3d_8xb2-amp-20k_scannet-512x512.py'
 data_root = 'data/synthetic'
 crop_size = (64, 64)

@@ -15,7 +15,7 @@ from mmpretrain.structures import DataSample
 from mask3d_mm import geometry
 from mask3d_mm.utils.errors import DataError
 
-from ..pair_mining import read_matrix
+from ...formats.frame_layout import read_matrix
 from .rgbd import LoadRGBDFromFile
 
 

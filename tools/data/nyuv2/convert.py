@@ -5,13 +5,13 @@
 
 ``nyu_depth_v2_labeled.mat`` and ``splits.mat`` come from the NYU Depth V2 site, ``classMapping40.mat`` (894 -> 40
 classes) from Gupta et al.'s CVPR'13 release. Without ``--map13`` the 13 classes come from the nyu40 labels through
-the fixed 40 -> 13 table (mask3d_mm/datasets/converters/nyuv2.py). The output is what ``NYUv2SegDataset`` reads
+the fixed 40 -> 13 table (mask3d_mm/data_prep/converters/nyuv2.py). The output is what ``NYUv2SegDataset`` reads
 (data/README.md). Re-running rewrites every frame (files are replaced atomically).
 """
 import argparse
 import sys
 
-from mask3d_mm.datasets.converters.nyuv2 import convert_nyuv2
+from mask3d_mm.data_prep.converters.nyuv2 import convert_nyuv2
 from mask3d_mm.utils.cli import run_cli
 
 

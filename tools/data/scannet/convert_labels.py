@@ -16,15 +16,15 @@ import argparse
 import os.path as osp
 import sys
 
-from mask3d_mm.datasets.converters.coco import CATEGORY_SETS, coco_from_scenes
-from mask3d_mm.datasets.converters.scannet_2d import (
+from mask3d_mm.data_prep.converters.coco import CATEGORY_SETS, coco_from_scenes
+from mask3d_mm.data_prep.converters.scannet_2d import (
     INPUT_SPACES,
     LabelMap,
     convert_root_labels,
     write_data_efficient_splits,
     write_splits,
 )
-from mask3d_mm.datasets.frame_layout import DATA_EFFICIENT_PERCENTS
+from mask3d_mm.formats.frame_layout import DATA_EFFICIENT_PERCENTS
 from mask3d_mm.utils.cli import run_cli
 from mask3d_mm.utils.errors import DataError
 

@@ -12,7 +12,7 @@ import argparse
 import os.path as osp
 import sys
 
-from mask3d_mm.datasets.converters.sens_extract import ExtractOptions, extract_scenes, find_sens_files, format_summary
+from mask3d_mm.data_prep.converters.sens_extract import ExtractOptions, extract_scenes, find_sens_files, format_summary
 from mask3d_mm.utils.cli import run_cli
 from mask3d_mm.utils.errors import DataError
 

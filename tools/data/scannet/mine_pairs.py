@@ -3,7 +3,7 @@
     python tools/data/scannet/mine_pairs.py --frames-root data/scannet/frames --out data/scannet/pri3d/pairs.txt \
         --min-overlap 0.3 --workers 8 [--frame-skip 25] [--split train]
 
-Overlap definition (Pri3D's, 5 cm voxels): see ``mask3d_mm/datasets/pair_mining.py``.
+Overlap definition (Pri3D's, 5 cm voxels): see ``mask3d_mm/data_prep/pair_mining.py``.
 Writes ``pairs.txt`` (colour paths relative to --frames-root, then the overlap) and, next to it,
 ``pairs/<scene>.txt`` + ``chunks/<scene>.npz`` per scene. Per-scene files are written atomically, and scenes whose
 files exist are skipped, so an interrupted run resumes where it stopped.
@@ -15,7 +15,7 @@ from multiprocessing import Pool
 
 from tqdm import tqdm
 
-from mask3d_mm.datasets.pair_mining import list_scenes, merge_pair_files, process_scene
+from mask3d_mm.data_prep.pair_mining import list_scenes, merge_pair_files, process_scene
 from mask3d_mm.utils.cli import run_cli
 
 

@@ -39,7 +39,7 @@ import numpy as np
 from mask3d_mm.utils.errors import DataError
 
 from .coco import NYU37, CocoBuilder
-from .io import write_image_atomic, write_matrix_atomic
+from ...utils.atomic_io import write_image_atomic, write_matrix_atomic
 
 NUM_RAW_CLASSES = 894
 SPLITS = ('train', 'test')

@@ -15,10 +15,10 @@ from pycocotools import mask as mask_utils
 
 from mask3d_mm.utils.errors import DataError
 
-from ..frame_layout import frame_stems
+from ...formats.frame_layout import frame_stems
 from ..nyuv2_seg import NYU40_CLASSES
-from ..scannet_labels import SCANNET20_CLASSES, SCANNET20_NYU40_IDS
-from .io import read_label_png, write_text_atomic
+from ...formats.scannet_labels import SCANNET20_CLASSES, SCANNET20_NYU40_IDS
+from ...utils.atomic_io import read_label_png, write_text_atomic
 
 # (name, nyu40 id) per category, COCO id = position + 1.
 SCANNET18 = tuple((name, nyu40_id) for name, nyu40_id in zip(SCANNET20_CLASSES, SCANNET20_NYU40_IDS)

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from ...utils.errors import DataError
-from ..converters.io import matrix_text, write_bytes_atomic
+from ...utils.atomic_io import matrix_text, write_bytes_atomic
 from .appearance import Appearance
 from .catalog import DEFAULT_CLASSES
 from .labels import TSV_NAME, label_tsv_text

@@ -33,8 +33,9 @@ from scipy import sparse
 from mask3d_mm import geometry
 from mask3d_mm.utils.errors import DataError
 
-from .converters.io import atomic_output, write_text_atomic
-from .frame_layout import frame_stems
+from ..utils.atomic_io import atomic_output, write_text_atomic
+from ..formats.frame_layout import frame_stems, read_matrix
+from ..formats.pri3d_pairs import pair_line, parse_pair_line  # noqa: F401  (re-exported for the tools)
 
 
 @dataclass
@@ -44,14 +45,6 @@ class SceneFrames:
     frame_ids: List[int]
     points: List[np.ndarray]  # per frame (P_f, 3) float32 world
     colors: List[np.ndarray]  # per frame (P_f, 3) uint8 RGB
-
-
-def read_matrix(path):
-    """A 4x4 text matrix (ScanNet pose / intrinsic file); a bad file is a DataError naming it."""
-    try:
-        return geometry.load_matrix_txt(path)
-    except (OSError, ValueError) as err:
-        raise DataError(str(err)) from err
 
 
 def read_depth(path):
@@ -209,26 +202,6 @@ def atomic_save_text(path, lines):
 def atomic_save_npz(path, **arrays):
     with atomic_output(path) as tmp_path, open(tmp_path, 'wb') as f:  # a file object: savez appends no suffix
         np.savez_compressed(f, **arrays)
-
-
-def pair_line(scene_id, frame_i, frame_j, overlap):
-    """A pairs.txt line: colour paths relative to the frames root, then the overlap."""
-    return f'{scene_id}/color/{frame_i}.jpg {scene_id}/color/{frame_j}.jpg {overlap:.4f}'
-
-
-def parse_pair_line(line, source='pairs file'):
-    """``(scene_id, frame_i, frame_j, overlap)`` from a pairs.txt line."""
-    fields = line.split()
-    try:
-        path_i, path_j = fields[0], fields[1]
-        scene_id = path_i.split('/')[0]
-        frame_i = int(osp.splitext(osp.basename(path_i))[0])
-        frame_j = int(osp.splitext(osp.basename(path_j))[0])
-        overlap = float(fields[2]) if len(fields) > 2 else float('nan')
-    except (IndexError, ValueError) as err:
-        raise DataError(f'{source}: bad pair line {line!r} (want "<scene>/color/<i>.jpg <scene>/color/<j>.jpg '
-                         f'<overlap>")') from err
-    return scene_id, frame_i, frame_j, overlap
 
 
 def process_scene(frames_root, scene_id, work_dir, min_overlap=0.3, frame_skip=25, voxel_size=0.05,

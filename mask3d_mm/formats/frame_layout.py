@@ -4,6 +4,7 @@ import os
 import os.path as osp
 from typing import List
 
+from mask3d_mm import geometry
 from mask3d_mm.utils.errors import DataError
 
 # Data-efficient fine-tuning subsets: ``splits/train_{pct}.txt``, nested, chosen by scenes (Pri3D's protocol).
@@ -26,3 +27,11 @@ def read_scene_list(list_file: str) -> List[str]:
     if not scene_ids:
         raise DataError(f'scene list file is empty: {list_file}')
     return scene_ids
+
+
+def read_matrix(path):
+    """A 4x4 text matrix (ScanNet pose / intrinsic file); a bad file is a DataError naming it."""
+    try:
+        return geometry.load_matrix_txt(path)
+    except (OSError, ValueError) as err:
+        raise DataError(str(err)) from err

@@ -5,7 +5,7 @@ are filled in the spirit of the real file (counts and WordNet keys are indicativ
 Ceiling (nyu40 22), shelf (nyu40 15 shelves) and lamp (nyu40 35) fall outside the 20 benchmark classes, so the
 255 = ignore path is exercised. The nyu40 -> benchmark mapping itself lives in ``scannet_labels`` only.
 """
-from ..scannet_labels import nyu40_to_scannet20_lut, raw_to_nyu40_lut
+from ...formats.scannet_labels import nyu40_to_scannet20_lut, raw_to_nyu40_lut
 
 TSV_NAME = 'scannetv2-labels.combined.tsv'
 TSV_COLUMNS = ('id', 'raw_category', 'category', 'count', 'nyu40id', 'eigen13id', 'nyuClass', 'nyu40class',
