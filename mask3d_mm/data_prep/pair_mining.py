@@ -33,9 +33,9 @@ from scipy import sparse
 from mask3d_mm import geometry
 from mask3d_mm.utils.errors import DataError
 
-from ..utils.atomic_io import atomic_output, write_text_atomic
 from ..formats.frame_layout import frame_stems, read_matrix
 from ..formats.pri3d_pairs import pair_line, parse_pair_line  # noqa: F401  (re-exported for the tools)
+from ..utils.atomic_io import atomic_output, write_text_atomic
 
 
 @dataclass

@@ -13,10 +13,10 @@ import cv2
 import numpy as np
 import pytest
 
-from mask3d_mm.utils.atomic_io import is_temporary
 from mask3d_mm.data_prep.converters.sens import SensFormatError, SensReader
 from mask3d_mm.data_prep.converters.sens_extract import DONE_MARKER, PROGRESS_MARKER
 from mask3d_mm.geometry import scale_intrinsics
+from mask3d_mm.utils.atomic_io import is_temporary
 from tests.conftest import REPO, run_tool
 from tests.helpers.sens_writer import record_scene
 

@@ -10,10 +10,10 @@ import torch
 from mmengine.registry import init_default_scope
 
 from mask3d_mm.data_prep.converters.scannet_2d import LabelMap, convert_scene_labels
-from mask3d_mm.formats.frame_layout import read_scene_list
-from mask3d_mm.formats.scannet_labels import IGNORE_INDEX, SCANNET20_CLASSES
 from mask3d_mm.datasets.scannet_seg import ScanNetSegDataset
 from mask3d_mm.evaluation import ScanNet2DIoUMetric
+from mask3d_mm.formats.frame_layout import read_scene_list
+from mask3d_mm.formats.scannet_labels import IGNORE_INDEX, SCANNET20_CLASSES
 
 from .conftest import HEIGHT, WIDTH
 

@@ -14,11 +14,11 @@ from mmengine.registry import init_default_scope
 
 import mask3d_mm  # noqa: F401
 from mask3d_mm.data_prep.converters.scannet_2d import write_data_efficient_splits
-from mask3d_mm.formats.frame_layout import DATA_EFFICIENT_PERCENTS
 from mask3d_mm.datasets.nyuv2_seg import NYU13_CLASSES, NYUv2SegDataset
-from mask3d_mm.formats.scannet_labels import IGNORE_INDEX, SCANNET20_CLASSES
 from mask3d_mm.datasets.scannet_seg import ScanNetSegDataset
 from mask3d_mm.evaluation import ScanNet2DIoUMetric
+from mask3d_mm.formats.frame_layout import DATA_EFFICIENT_PERCENTS
+from mask3d_mm.formats.scannet_labels import IGNORE_INDEX, SCANNET20_CLASSES
 from mask3d_mm.utils.errors import DataError
 
 from .twins import REPO

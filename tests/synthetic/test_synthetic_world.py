@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mask3d_mm.formats.scannet_labels import nyu40_to_scannet20_lut, raw_to_nyu40_lut, read_label_tsv
 from mask3d_mm.data_prep.synthetic import SyntheticScene, generate_dataset
+from mask3d_mm.formats.scannet_labels import nyu40_to_scannet20_lut, raw_to_nyu40_lut, read_label_tsv
 from mask3d_mm.geometry import backproject_depth, depth_to_world, is_valid_pose, load_matrix_txt, project_points
 from mask3d_mm.utils.errors import DataError
 from tests.conftest import REPO, run_tool

@@ -17,8 +17,8 @@ from mmengine.runner import load_checkpoint
 from mmpretrain.registry import DATASETS, MODELS, TRANSFORMS
 
 import mask3d_mm  # noqa: F401
-from mask3d_mm.utils.atomic_io import write_image_atomic
 from mask3d_mm.engine.hooks.mask3d_vis_hook import make_reconstruction_panel, reconstruct_batch
+from mask3d_mm.utils.atomic_io import write_image_atomic
 from mask3d_mm.utils.cli import run_cli
 from mask3d_mm.utils.errors import DataError
 

@@ -37,10 +37,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mask3d_mm.utils.atomic_io import write_bytes_atomic, write_text_atomic
 from mask3d_mm.data_prep.converters.scannet_2d import write_data_efficient_splits
 from mask3d_mm.data_prep.synthetic import generate_dataset
 from mask3d_mm.data_prep.synthetic.appearance import Appearance
+from mask3d_mm.utils.atomic_io import write_bytes_atomic, write_text_atomic
 
 REPO = Path(__file__).resolve().parents[2]
 STUDY_CONFIGS = REPO / 'configs' / 'study'

@@ -38,8 +38,8 @@ import numpy as np
 
 from mask3d_mm.utils.errors import DataError
 
-from .coco import NYU37, CocoBuilder
 from ...utils.atomic_io import write_image_atomic, write_matrix_atomic
+from .coco import NYU37, CocoBuilder
 
 NUM_RAW_CLASSES = 894
 SPLITS = ('train', 'test')

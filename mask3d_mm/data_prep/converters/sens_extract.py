@@ -31,7 +31,13 @@ import numpy as np
 from mask3d_mm import geometry
 from mask3d_mm.utils.errors import DataError
 
-from ...utils.atomic_io import remove_stale_temporaries, write_bytes_atomic, write_image_atomic, write_matrix_atomic, write_text_atomic
+from ...utils.atomic_io import (
+    remove_stale_temporaries,
+    write_bytes_atomic,
+    write_image_atomic,
+    write_matrix_atomic,
+    write_text_atomic,
+)
 from .sens import SensFrame, SensReader
 
 DONE_MARKER = '.extract_done.json'

@@ -16,8 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ...utils.errors import DataError
 from ...utils.atomic_io import matrix_text, write_bytes_atomic
+from ...utils.errors import DataError
 from .appearance import Appearance
 from .catalog import DEFAULT_CLASSES
 from .labels import TSV_NAME, label_tsv_text
