@@ -38,7 +38,7 @@ def tiny_detector():
 
 def lr_and_wd_by_name(optim_wrapper):
     return {name: (group['lr'], group['weight_decay'])
-            for group in optim_wrapper.optimizer.param_groups for name in group['param_names']}
+            for group in optim_wrapper.optimizer.param_groups for name in [group['param_name']]}
 
 
 def expected_depth(name):
