@@ -9,8 +9,16 @@ PYTEST_ARGS ?=
 DEMO_CONFIG ?= configs/mask3d/mask3d_vit-tiny-p16_1xb16-coslr-20e_synthetic.py
 DEMO_DATA ?= data/synthetic
 DEMO_WORK_DIR ?= work_dirs/demo
+# `make demo-finetune`: the demo's ViT initialises the UperNet synthetic twin, fine-tuned on the demo's world.
+# The backbone options make the twin's ViT the demo's (6 blocks of 192; features of blocks 2/3/4/6, as ViT-B's
+# UperNet taps 4/6/8/12 of 12). DEMO_FT_ITERS replaces the twin's 20 iterations (its lr decay follows max_iters).
+DEMO_FT_CONFIG ?= configs/finetune/synthetic/upernet_vit-tiny_synthetic-scannet.py
+DEMO_FT_WORK_DIR ?= work_dirs/demo-finetune
+DEMO_FT_ITERS ?= 300
+DEMO_FT_BACKBONE := $(DEMO_FT_WORK_DIR)/vit-tiny_mask3d.pth
+DEMO_FT_BACKBONE_OPTIONS ?= model.backbone.arch.num_layers=6 'model.backbone.out_indices=(1,2,3,5)'
 
-.PHONY: env test demo lint bench study slow clean-env
+.PHONY: env test demo demo-data demo-finetune lint bench study study-pri3d slow clean-env
 
 env: $(STAMP)
 
@@ -32,11 +40,28 @@ clean-env:
 	rm -rf $(VENV)
 
 # Render the synthetic world on first use (a no-op when complete), then pretrain a tiny Mask3D on it.
-demo: env
-	$(PY) tools/data/make_synthetic.py --out $(DEMO_DATA) --scenes 8 --frames 30 --seed 0
+demo: demo-data
 	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir $(DEMO_WORK_DIR) \
 		--cfg-options train_dataloader.dataset.data_root=$(DEMO_DATA)/
 	@echo "[demo] log, checkpoint and reconstruction panels (vis_data/vis_image/*.png) are in $(DEMO_WORK_DIR)/"
+
+demo-data: env
+	$(PY) tools/data/make_synthetic.py --out $(DEMO_DATA) --scenes 8 --frames 30 --seed 0
+
+# Next step after the demo (which runs first if it left no checkpoint): convert its last checkpoint into ViT weights,
+# fine-tune the UperNet twin from them on the demo's world (train / val scenes of its splits), print the val mIoU.
+demo-finetune: demo-data
+	@test -f $(DEMO_WORK_DIR)/last_checkpoint || $(MAKE) demo
+	$(PY) tools/model_converters/mask3d_to_backbone.py "$$(cat $(DEMO_WORK_DIR)/last_checkpoint)" $(DEMO_FT_BACKBONE)
+	$(PY) tools/train.py $(DEMO_FT_CONFIG) --work-dir $(DEMO_FT_WORK_DIR) --cfg-options \
+		train_dataloader.dataset.data_root=$(DEMO_DATA)/ val_dataloader.dataset.data_root=$(DEMO_DATA)/ \
+		model.backbone.init_cfg._delete_=True model.backbone.init_cfg.type=Pretrained \
+		model.backbone.init_cfg.checkpoint=$(DEMO_FT_BACKBONE) model.backbone.init_cfg.prefix=backbone. \
+		$(DEMO_FT_BACKBONE_OPTIONS) randomness.seed=0 train_cfg.max_iters=$(DEMO_FT_ITERS) \
+		train_cfg.val_interval=$(DEMO_FT_ITERS) default_hooks.checkpoint.interval=$(DEMO_FT_ITERS)
+	@log=$$(ls -t $(DEMO_FT_WORK_DIR)/*/*.log | head -n 1); \
+	echo "[demo-finetune] validation after $(DEMO_FT_ITERS) iterations:" \
+		"$$(grep -o 'aAcc: .*' "$$log" | tail -n 1)  (log: $$log)"
 
 # Speed / memory benchmarks: each prints a table with ratios against its reference, measured in the same run.
 bench: env
@@ -50,3 +75,7 @@ bench: env
 # (~50 min on 2 cores: two trainings side by side).
 study: env
 	$(PY) tools/benchmarks/study.py --out work_dirs/study
+
+# The Pri3D suite of the study (its methods and budgets are defined in tools/benchmarks/study.py).
+study-pri3d: env
+	$(PY) tools/benchmarks/study.py --suite pri3d --out work_dirs/study-pri3d

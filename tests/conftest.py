@@ -1,3 +1,4 @@
+import importlib.util
 import os
 import subprocess
 import sys
@@ -14,6 +15,16 @@ def run_tool(*args, cwd=REPO, timeout=600, env=None):
     full_env = dict(os.environ, PYTHONPATH=str(REPO), PYTHON=sys.executable, **(env or {}))
     cmd = [sys.executable, *map(str, args)] if str(args[0]).endswith('.py') else list(map(str, args))
     return subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+def load_tool(path):
+    """A repo tool (``tools/**/*.py``, not a package) as a fresh module, to call its functions in-process.
+    ``path``: absolute, or relative to the repository root (``'tools/model_converters/mask3d_to_backbone.py'``)."""
+    path = REPO / path
+    spec = importlib.util.spec_from_file_location(f'tool_{path.stem}', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope='session')

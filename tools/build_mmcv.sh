@@ -15,7 +15,7 @@ if [ -z "${FORCE_CUDA:-}" ] && command -v nvcc >/dev/null 2>&1 && command -v nvi
   export FORCE_CUDA=1
   say "nvcc and a GPU found: building CUDA ops (FORCE_CUDA=1)"
 fi
-say "no prebuilt mmcv 2.1.0 wheel matches this python/torch; building from the PyPI sdist (takes ~20+ min)"
+say "building mmcv 2.1.0 from the PyPI sdist against torch $("$PY" -c 'import torch; print(torch.__version__)') (takes ~20+ min)"
 "$PY" -m pip download -q --no-deps --no-binary=:all: -d "$WORK" mmcv==2.1.0
 tar -xzf "$WORK"/mmcv-2.1.0.tar.gz -C "$WORK"
 SRC="$WORK/mmcv-2.1.0"

@@ -7,18 +7,11 @@ import argparse
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.config import DictAction
 
 import mask3d_mm  # noqa: F401
 from mask3d_mm.utils.cli import run_cli
-from mask3d_mm.utils.launch import (
-    apply_cpu_fallbacks,
-    check_custom_imports,
-    init_cpu_process_group,
-    shutdown_process_group,
-)
+from mask3d_mm.utils.launch import build_runner, load_config, shutdown_process_group
 
 
 def parse_args():
@@ -37,17 +30,12 @@ def parse_args():
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    check_custom_imports(cfg, args.config)
+    cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         './work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
-    cfg = apply_cpu_fallbacks(cfg)
-    init_cpu_process_group(cfg)
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    runner = build_runner(cfg, check_loaders=('test_dataloader',))
     if args.out:
         from mmengine.evaluator import DumpResults
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))

@@ -1,6 +1,6 @@
 """Train a model (pretraining or fine-tuning) from a config, like mmpretrain's / mmseg's ``tools/train.py``.
 
-    python tools/train.py CONFIG [--work-dir W] [--resume [CKPT]] [--amp] [--cfg-options k=v ...]
+    python tools/train.py CONFIG [--work-dir W] [--resume [CKPT]] [--amp] [--tensorboard] [--cfg-options k=v ...]
     tools/dist_train.sh CONFIG NUM_PROCS [args...]
 
 Each config's ``default_scope`` (mmpretrain / mmseg / mmdet) decides which upstream registries it builds from.
@@ -9,18 +9,11 @@ import argparse
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.config import DictAction
 
 import mask3d_mm  # noqa: F401  (registers the plugin and applies the compat shims)
 from mask3d_mm.utils.cli import run_cli
-from mask3d_mm.utils.launch import (
-    apply_cpu_fallbacks,
-    check_custom_imports,
-    init_cpu_process_group,
-    shutdown_process_group,
-)
+from mask3d_mm.utils.launch import add_tensorboard, build_runner, load_config, shutdown_process_group
 
 
 def parse_args():
@@ -32,6 +25,8 @@ def parse_args():
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision (CUDA only)')
     parser.add_argument('--no-validate', action='store_true', help='skip validation during training')
     parser.add_argument('--auto-scale-lr', action='store_true', help='scale lr with the total batch size')
+    parser.add_argument('--tensorboard', action='store_true',
+                        help='also log to TensorBoard (event files next to scalars.json in <work_dir>/<time>/vis_data)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. train_dataloader.batch_size=8')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
@@ -60,16 +55,15 @@ def merge_args(cfg, args):
         cfg.auto_scale_lr.enable = True
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.tensorboard:
+        add_tensorboard(cfg)
     return cfg
 
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    check_custom_imports(cfg, args.config)
-    cfg = apply_cpu_fallbacks(merge_args(cfg, args))
-    init_cpu_process_group(cfg)
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    cfg = merge_args(load_config(args.config), args)
+    runner = build_runner(cfg)  # checks the data before the model is built
     runner.train()
     shutdown_process_group()
 

@@ -23,19 +23,13 @@ test_pipeline = [
     dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
 ]
 train_dataloader = dict(
-    batch_size=2,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    batch_sampler=dict(type='AspectRatioBatchSampler'),
+    batch_size=2, num_workers=2, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True), batch_sampler=dict(type='AspectRatioBatchSampler'),
     dataset=dict(type=dataset_type, data_root=data_root, metainfo=metainfo, ann_file=train_ann_file,
                  data_prefix=dict(img=''), filter_cfg=dict(filter_empty_gt=True, min_size=8),
                  pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
+    batch_size=1, num_workers=2, persistent_workers=True, drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type=dataset_type, data_root=data_root, metainfo=metainfo, ann_file=val_ann_file,
                  data_prefix=dict(img=''), test_mode=True, pipeline=test_pipeline))

@@ -1,6 +1,7 @@
 # ScanNet 2D semantic segmentation, 20 benchmark classes (ignore 255). Data: our frame layout or
 # scannet_frames_25k with label_scannet20/ written by tools/data/scannet. Scored like the official benchmark:
-# prediction and label resized (nearest) to 640x480 by ScanNet2DIoUMetric.
+# prediction and label resized (nearest) to 640x480 by ScanNet2DIoUMetric. The indoor segmentation pipelines live
+# here; other datasets (nyuv2_seg.py) and the synthetic twins derive theirs from them.
 dataset_type = 'ScanNetSegDataset'
 data_root = 'data/scannet_frames_25k'
 crop_size = (512, 512)
@@ -26,12 +27,9 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(type=dataset_type, data_root=data_root, ann_file='splits/train.txt', pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file='splits/val.txt', pipeline=test_pipeline))
+# validation: the training loader's dataset and workers on the val split, one image at a time, in order
+val_dataloader = dict(train_dataloader, batch_size=1, sampler=dict(type='DefaultSampler', shuffle=False),
+                      dataset=dict(train_dataloader['dataset'], ann_file='splits/val.txt', pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='ScanNet2DIoUMetric', eval_size=(640, 480), iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

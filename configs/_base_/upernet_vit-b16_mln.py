@@ -1,20 +1,14 @@
 # UperNet on an mmpretrain ViT-B/16: blocks 4/6/8/12 (out_indices 3/5/7/11) as stride-16 maps, rescaled by
 # mmseg's MultiLevelNeck to strides 4/8/16/32. The backbone is plain ``mmpretrain.VisionTransformer`` so every
-# checkpoint with ``backbone.`` + VisionTransformer keys (Mask3D converter, mmpretrain ImageNet / MAE) loads into it;
-# the fine-tuning configs set ``model.backbone.init_cfg``.
+# checkpoint with ``backbone.`` + VisionTransformer keys (Mask3D converter, mmpretrain ImageNet / MAE) loads into it.
+# It starts from Mask3D (tools/model_converters/mask3d_to_backbone.py output); the in1k / mae / scratch configs
+# override ``model.backbone.init_cfg``.
+_base_ = './seg_data_preprocessor.py'
 custom_imports = dict(imports=['mask3d_mm'], allow_failed_imports=False)
 norm_cfg = dict(type='SyncBN', requires_grad=True)
-data_preprocessor = dict(
-    type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=255,
-    size=(512, 512))
 model = dict(
     type='EncoderDecoder',
-    data_preprocessor=data_preprocessor,
+    data_preprocessor=_base_.data_preprocessor,
     backbone=dict(
         type='mmpretrain.VisionTransformer',
         arch=dict(embed_dims=768, num_layers=12, num_heads=12, feedforward_channels=3072),  # ViT-B
@@ -22,7 +16,8 @@ model = dict(
         patch_size=16,
         out_indices=(3, 5, 7, 11),
         out_type='featmap',
-        drop_path_rate=0.1),
+        drop_path_rate=0.1,
+        init_cfg=dict(type='Pretrained', checkpoint='pretrain/mask3d_vit-b16.pth', prefix='backbone.')),
     neck=dict(type='MultiLevelNeck', in_channels=[768, 768, 768, 768], out_channels=768, scales=[4, 2, 1, 0.5]),
     decode_head=dict(
         type='UPerHead',

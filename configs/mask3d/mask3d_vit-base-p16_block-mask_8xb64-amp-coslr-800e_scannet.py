@@ -1,11 +1,3 @@
-# Masking ablation: block-wise masks (BEiT-style rectangles) instead of independent patches, ratios 0.8 / 0.8.
-_base_ = './vitb_scannet.py'
-
-train_pipeline = [
-    dict(type='LoadRGBDFromFile'),
-    dict(type='RGBDRandomResizedCrop', scale=224, crop_ratio_range=(0.2, 1.0), interpolation='bicubic'),
-    dict(type='RGBDRandomFlip', prob=0.5),
-    dict(type='RGBDMaskGenerator', patch_size=16, rgb_mask_ratio=0.8, depth_mask_ratio=0.8, mode='block'),
-    dict(type='PackRGBDInputs'),
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# Masking ablation: block-wise masks (BEiT-style rectangles) for both modalities instead of independent patches.
+_base_ = './mask3d_vit-base-p16_8xb64-amp-coslr-800e_scannet.py'
+model = dict(rgb_mask_type='block', depth_mask_type='block')

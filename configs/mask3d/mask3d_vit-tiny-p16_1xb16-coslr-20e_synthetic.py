@@ -1,18 +1,16 @@
 # CPU demo: Mask3D on a ViT-tiny/16 at 128x128 over data/synthetic (a few minutes on 2 cores; `make demo`).
-# Same model / pipeline as vitb_scannet.py, scaled down; fp32 (no AMP on CPU) and a fixed lr (no auto scaling).
-# Every 2nd frame (neighbouring synthetic frames are near-duplicates, as in ScanNet): 8 x 30 frames of
+# Same model / pipeline as the ViT-B ScanNet recipe, scaled down; fp32 (no AMP on CPU) and a fixed lr (no auto
+# scaling). Every 2nd frame (neighbouring synthetic frames are near-duplicates, as in ScanNet): 8 x 30 frames of
 # `make demo` -> 90 training frames, 6 iterations per epoch, 120 in all.
-_base_ = './vitb_scannet.py'
+_base_ = './mask3d_vit-base-p16_8xb64-amp-coslr-800e_scannet.py'
 
 data_root = 'data/synthetic/'
 img_size = 128
-patch_size = 16
 
 train_pipeline = [
     dict(type='LoadRGBDFromFile'),
     dict(type='RGBDRandomResizedCrop', scale=img_size, crop_ratio_range=(0.3, 1.0), interpolation='bilinear'),
     dict(type='RGBDRandomFlip', prob=0.5),
-    dict(type='RGBDMaskGenerator', patch_size=patch_size, rgb_mask_ratio=0.8, depth_mask_ratio=0.8),
     dict(type='PackRGBDInputs'),
 ]
 train_dataloader = dict(batch_size=16, num_workers=1,
@@ -21,20 +19,19 @@ train_dataloader = dict(batch_size=16, num_workers=1,
 model = dict(
     backbone=dict(arch=dict(_delete_=True, embed_dims=192, num_layers=6, num_heads=3, feedforward_channels=768),
                   img_size=img_size),
-    depth_encoder=dict(img_size=img_size, embed_dims=96, num_layers=2, num_heads=3),
-    neck=dict(num_patches=(img_size // patch_size) ** 2, embed_dim=192, depth_embed_dim=96,
-              decoder_embed_dim=128, decoder_depth=2, decoder_num_heads=4))
+    depth_encoder=dict(embed_dims=96, num_layers=2, num_heads=3),
+    neck=dict(decoder_embed_dim=128, decoder_depth=2, decoder_num_heads=4),
+    copy_baseline_interval=1)
 
 optim_wrapper = dict(_delete_=True, type='OptimWrapper',
                      optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.95), weight_decay=0.05),
                      paramwise_cfg={{_base_.optim_wrapper.paramwise_cfg}})
-max_epochs = 20
+# warmup: the first 2 epochs; the cosine (from the base) ends at train_cfg.max_epochs
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=2, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 2, by_epoch=True, begin=2, end=max_epochs,
-         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, convert_to_iter_based=True),
 ]
-train_cfg = dict(max_epochs=max_epochs)
+train_cfg = dict(max_epochs=20)
 auto_scale_lr = dict(enable=False)
 
 default_hooks = dict(logger=dict(interval=5), checkpoint=dict(interval=10, max_keep_ckpts=1))

@@ -19,23 +19,27 @@ overlap >= 0.3. All pairs of a scene come from sparse products instead of one KD
     adjacency A (V x V): voxel centres within match_radius     near  N = (A @ O.T) > 0  (V x F)
     matched M = C @ N  (M[i, j] = m_ij)
 
-Camera maths comes from ``mask3d_mm.geometry``; this module only reads files and counts.
+Camera and key maths come from ``mask3d_mm.geometry``, file formats from ``mask3d_mm.formats``; this module only
+counts. Results are resumable and never stale: each scene's options and frames are recorded in
+``pairs/<scene>.json`` next to its results (see ``process_scene``).
 """
+import json
 import os
 import os.path as osp
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import List, Optional, Sequence, Tuple
 
-import cv2
 import numpy as np
 from scipy import sparse
 
 from mask3d_mm import geometry
 from mask3d_mm.utils.errors import DataError
 
-from ..formats.frame_layout import frame_stems, read_matrix
-from ..formats.pri3d_pairs import pair_line, parse_pair_line  # noqa: F401  (re-exported for the tools)
-from ..utils.atomic_io import atomic_output, write_text_atomic
+from ..formats import frame_layout, pri3d_pairs
+from ..utils.atomic_io import write_text_atomic
+
+NOTE_FEW_FRAMES = 'fewer than 2 frames after the frame skip'
+NOTE_NO_PAIRS = 'no pair reaches the minimum overlap'
 
 
 @dataclass
@@ -47,33 +51,13 @@ class SceneFrames:
     colors: List[np.ndarray]  # per frame (P_f, 3) uint8 RGB
 
 
-def read_depth(path):
-    depth = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if depth is None or depth.dtype != np.uint16 or depth.ndim != 2:
-        raise DataError(f'{path}: expected a single-channel uint16 depth PNG (millimetres)')
-    return depth.astype(np.float32) / 1000.0  # (H, W) metres, 0 = invalid
-
-
-def read_color(path, size_hw):
-    color = cv2.imread(path, cv2.IMREAD_COLOR)
-    if color is None:
-        raise DataError(f'{path}: cannot decode colour image')
-    if color.shape[:2] != tuple(size_hw):
-        color = cv2.resize(color, tuple(size_hw[::-1]), interpolation=cv2.INTER_AREA)
-    return color[..., ::-1]  # (H, W, 3) RGB
-
-
 def list_scenes(frames_root, split=None):
     """Scene ids of ``splits/<split>.txt``, or every ``<scene>/depth`` folder under the root."""
     if not osp.isdir(frames_root):
         raise DataError(f'frames root {frames_root} does not exist')
     if split is not None:
-        list_file = osp.join(frames_root, 'splits', f'{split}.txt')
-        if not osp.isfile(list_file):
-            raise DataError(f'scene list {list_file} does not exist')
-        with open(list_file) as f:
-            return [line.strip() for line in f if line.strip()]
-    found = sorted(d for d in os.listdir(frames_root) if osp.isdir(osp.join(frames_root, d, 'depth')))
+        return frame_layout.read_scene_list(frame_layout.split_path(frames_root, split))
+    found = frame_layout.scene_dirs(frames_root, 'depth')
     if not found:
         raise DataError(f'no <scene>/depth folders under {frames_root}')
     return found
@@ -81,28 +65,31 @@ def list_scenes(frames_root, split=None):
 
 def sampled_frame_ids(scene_dir, frame_skip):
     """Every ``frame_skip``-th frame by position in the numerically sorted colour list (as RGBDFrameDataset)."""
-    return [int(stem) for stem in frame_stems(osp.join(scene_dir, 'color'), '.jpg')[::frame_skip]]
+    color_dir = osp.join(scene_dir, 'color')
+    if not osp.isdir(color_dir):
+        raise DataError(f'{color_dir}: no such folder (scene without colour frames)')
+    return [int(stem) for stem in frame_layout.frame_stems(color_dir, '.jpg')[::frame_skip]]
 
 
 def load_frame_points(scene_dir, frame_id, K, pixel_stride=1, with_color=False):
     """World points ``(P, 3)`` of a frame's valid depth pixels (and their RGB); empty for an invalid pose."""
-    depth = read_depth(osp.join(scene_dir, 'depth', f'{frame_id}.png'))
-    pose = read_matrix(osp.join(scene_dir, 'pose', f'{frame_id}.txt'))
+    depth = frame_layout.read_depth(frame_layout.frame_path(scene_dir, 'depth', frame_id))
+    pose = frame_layout.read_matrix(frame_layout.frame_path(scene_dir, 'pose', frame_id))
     if not geometry.is_valid_pose(pose):
         return np.zeros((0, 3), np.float32), np.zeros((0, 3), np.uint8)
     world = geometry.depth_to_world(depth, K, pose)[::pixel_stride, ::pixel_stride]  # (h, w, 3)
     valid = depth[::pixel_stride, ::pixel_stride] > 0  # (h, w)
     colors = np.zeros((int(valid.sum()), 3), np.uint8)
     if with_color:
-        rgb = read_color(osp.join(scene_dir, 'color', f'{frame_id}.jpg'), depth.shape)
-        colors = rgb[::pixel_stride, ::pixel_stride][valid]
+        bgr = frame_layout.read_color(frame_layout.frame_path(scene_dir, 'color', frame_id), depth.shape)
+        colors = bgr[::pixel_stride, ::pixel_stride][valid][:, ::-1]  # (P, 3) RGB
     return world[valid].astype(np.float32), colors  # (P, 3), (P, 3)
 
 
-def load_scene(frames_root, scene_id, frame_skip=25, pixel_stride=1, with_color=False):
+def load_scene(frames_root, scene_id, frame_skip=1, pixel_stride=1, with_color=False, frame_ids=None):
     scene_dir = osp.join(frames_root, scene_id)
-    K = read_matrix(osp.join(scene_dir, 'intrinsic', 'intrinsic_depth.txt'))[:3, :3]
-    frame_ids = sampled_frame_ids(scene_dir, frame_skip)
+    K = frame_layout.read_matrix(frame_layout.intrinsic_path(scene_dir))[:3, :3]
+    frame_ids = sampled_frame_ids(scene_dir, frame_skip) if frame_ids is None else frame_ids
     loaded = [load_frame_points(scene_dir, f, K, pixel_stride, with_color) for f in frame_ids]
     return SceneFrames(scene_id, frame_ids, [p for p, _ in loaded], [c for _, c in loaded])
 
@@ -144,10 +131,10 @@ def voxel_adjacency(voxel_keys, offsets):
     key_steps = geometry.voxel_hash(offsets) - geometry.voxel_hash(np.zeros(3, np.int64))  # (K,)
     rows, cols = [], []
     for step in key_steps[key_steps > 0]:
-        pos = np.searchsorted(voxel_keys, voxel_keys + step).clip(max=max(len(voxel_keys) - 1, 0))
-        found = voxel_keys[pos] == voxel_keys + step
+        neighbours = geometry.lookup_keys(voxel_keys, voxel_keys + step)  # (V,) -1 where absent
+        found = neighbours >= 0
         rows.append(np.flatnonzero(found))
-        cols.append(pos[found])
+        cols.append(neighbours[found])
     rows, cols = np.concatenate(rows + [np.zeros(0, np.int64)]), np.concatenate(cols + [np.zeros(0, np.int64)])
     num = len(voxel_keys)
     forward = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(num, num))
@@ -195,39 +182,109 @@ def fuse_scene_voxels(scene: SceneFrames, voxel_size=0.02):
     return np.asarray(voxel_coords, dtype=np.int32), mean_colors
 
 
-def atomic_save_text(path, lines):
-    write_text_atomic(path, ''.join(line + '\n' for line in lines))
+# ------------------------------------------------------------------------------------------------- per scene
+@dataclass
+class MinedScene:
+    """What ``process_scene`` did for one scene; ``note`` says why a scene gave no pairs."""
+    scene_id: str
+    status: str  # 'mined' or 'already done'
+    num_frames: int = 0  # frames used after the frame skip
+    num_pairs: int = 0
+    note: str = ''
 
 
-def atomic_save_npz(path, **arrays):
-    with atomic_output(path) as tmp_path, open(tmp_path, 'wb') as f:  # a file object: savez appends no suffix
-        np.savez_compressed(f, **arrays)
+def mining_options(min_overlap=0.3, frame_skip=1, voxel_size=0.05, pixel_stride=2, chunk_voxel_size=0.02,
+                   match_radius=1.5):
+    """The options a scene's results depend on, as recorded in its marker."""
+    return dict(min_overlap=min_overlap, frame_skip=frame_skip, voxel_size=voxel_size, pixel_stride=pixel_stride,
+                chunk_voxel_size=chunk_voxel_size, match_radius=match_radius)
 
 
-def process_scene(frames_root, scene_id, work_dir, min_overlap=0.3, frame_skip=25, voxel_size=0.05,
-                  pixel_stride=2, chunk_voxel_size: Optional[float] = 0.02, match_radius=1.5):
-    """Mine one scene into ``<work_dir>/pairs/<scene>.txt`` and ``<work_dir>/chunks/<scene>.npz`` (atomic).
-    Returns the number of pairs; a scene whose result files exist is skipped (resumable)."""
-    pair_file = osp.join(work_dir, 'pairs', f'{scene_id}.txt')
-    chunk_file = osp.join(work_dir, 'chunks', f'{scene_id}.npz')
-    if osp.isfile(pair_file) and (chunk_voxel_size is None or osp.isfile(chunk_file)):
-        with open(pair_file) as f:
-            return sum(1 for line in f if line.strip())
-    for path in (pair_file, chunk_file):
-        os.makedirs(osp.dirname(path), exist_ok=True)
-    scene = load_scene(frames_root, scene_id, frame_skip, pixel_stride, with_color=chunk_voxel_size is not None)
+def marker_path(work_dir, scene_id):
+    return osp.join(work_dir, 'pairs', f'{scene_id}.json')
+
+
+def read_marker(work_dir, scene_id):
+    """A scene's recorded ``{options, frame_ids, result}``, or None (never mined, or by an older version)."""
+    try:
+        with open(marker_path(work_dir, scene_id)) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None  # markers are written atomically: unreadable means absent
+
+
+def check_previous_options(work_dir, scene_ids: Sequence[str], options: dict):
+    """Refuse to mix results of other options into one output (a DataError naming the first such scene)."""
+    differing = [s for s in scene_ids if (m := read_marker(work_dir, s)) is not None and m['options'] != options]
+    if differing:
+        previous = read_marker(work_dir, differing[0])['options']
+        changed = {k: (previous.get(k), v) for k, v in options.items() if previous.get(k) != v}
+        raise DataError(f'{marker_path(work_dir, differing[0])}: {len(differing)} scene(s) under {work_dir} were '
+                        f'mined with other options ({", ".join(f"{k}: {a} -> {b}" for k, (a, b) in changed.items())}); '
+                        'pass --overwrite to re-mine them, or choose another --out')
+
+
+def _previous_result(work_dir, scene_id, options, frame_ids, overwrite):
+    """The recorded result when it is still valid for these options and frames, else None."""
+    marker = read_marker(work_dir, scene_id)
+    if marker is None or overwrite:
+        return None
+    if marker['options'] != options:
+        check_previous_options(work_dir, [scene_id], options)
+    chunk_file = pri3d_pairs.chunk_path(pri3d_pairs.chunks_dir(work_dir), scene_id)
+    files_there = osp.isfile(pri3d_pairs.scene_pairs_path(work_dir, scene_id)) and (
+        options['chunk_voxel_size'] is None or osp.isfile(chunk_file))
+    if marker['frame_ids'] != frame_ids or not files_there:
+        return None  # the frames changed (re-extracted) or a result file is gone: mine again
+    return MinedScene(**dict(marker['result'], status='already done'))
+
+
+def process_scene(frames_root, scene_id, work_dir, min_overlap=0.3, frame_skip=1, voxel_size=0.05,
+                  pixel_stride=2, chunk_voxel_size: Optional[float] = 0.02, match_radius=1.5,
+                  overwrite=False) -> MinedScene:
+    """Mine one scene into ``<work_dir>/pairs/<scene>.txt`` and ``<work_dir>/chunks/<scene>.npz`` (atomic), then
+    record options, frames and result in ``pairs/<scene>.json``. A scene recorded with the same options and
+    frames is not redone; one recorded with other options is a DataError unless ``overwrite``."""
+    options = mining_options(min_overlap, frame_skip, voxel_size, pixel_stride, chunk_voxel_size, match_radius)
+    frame_ids = sampled_frame_ids(osp.join(frames_root, scene_id), frame_skip)
+    previous = _previous_result(work_dir, scene_id, options, frame_ids, overwrite)
+    if previous is not None:
+        return previous
+    os.makedirs(osp.join(work_dir, 'pairs'), exist_ok=True)
+    scene = load_scene(frames_root, scene_id, pixel_stride=pixel_stride, with_color=chunk_voxel_size is not None,
+                       frame_ids=frame_ids)
     if chunk_voxel_size is not None:
+        os.makedirs(pri3d_pairs.chunks_dir(work_dir), exist_ok=True)
         coords, colors = fuse_scene_voxels(scene, chunk_voxel_size)
-        atomic_save_npz(chunk_file, coords=coords, colors=colors, voxel_size=np.float32(chunk_voxel_size))
+        pri3d_pairs.write_chunk(pri3d_pairs.chunk_path(pri3d_pairs.chunks_dir(work_dir), scene_id), coords, colors,
+                                chunk_voxel_size)
     pairs = mine_scene_pairs(scene, min_overlap, voxel_size, match_radius)
-    atomic_save_text(pair_file, [pair_line(scene_id, *pair) for pair in pairs])
-    return len(pairs)
+    pri3d_pairs.write_pair_lines(pri3d_pairs.scene_pairs_path(work_dir, scene_id),
+                                 [pri3d_pairs.pair_line(scene_id, *pair) for pair in pairs])
+    note = NOTE_FEW_FRAMES if len(frame_ids) < 2 else (NOTE_NO_PAIRS if not pairs else '')
+    result = MinedScene(scene_id, 'mined', num_frames=len(frame_ids), num_pairs=len(pairs), note=note)
+    write_text_atomic(marker_path(work_dir, scene_id),
+                      json.dumps(dict(options=options, frame_ids=frame_ids, result=asdict(result)), indent=1))
+    return result
 
 
 def merge_pair_files(work_dir, scene_ids: Sequence[str], out_file):
     lines = []
     for scene_id in scene_ids:
-        with open(osp.join(work_dir, 'pairs', f'{scene_id}.txt')) as f:
-            lines += [line.strip() for line in f if line.strip()]
-    atomic_save_text(out_file, lines)
+        lines += pri3d_pairs.read_pair_lines(pri3d_pairs.scene_pairs_path(work_dir, scene_id))
+    pri3d_pairs.write_pair_lines(out_file, lines)
     return len(lines)
+
+
+def format_summary(results: Sequence[MinedScene], num_pairs: int, out_file: str, frame_skip: int) -> str:
+    """Scenes by status, the pair count, and every scene without pairs grouped by reason."""
+    by_status = {status: sum(r.status == status for r in results) for status in ('mined', 'already done')}
+    lines = [f'scenes: {len(results)} ({", ".join(f"{n} {k}" for k, n in by_status.items())})',
+             f'{num_pairs} pairs from {len(results)} scenes -> {out_file}']
+    for note in (NOTE_FEW_FRAMES, NOTE_NO_PAIRS):
+        scenes = [r.scene_id for r in results if r.note == note]
+        if scenes:
+            detail = f' (frame skip {frame_skip})' if note == NOTE_FEW_FRAMES else ''
+            lines.append(f'scenes without pairs, {note}{detail}: {len(scenes)} ({", ".join(scenes[:10])}'
+                         f'{", ..." if len(scenes) > 10 else ""})')
+    return '\n'.join(lines)

@@ -13,12 +13,8 @@ from mmseg.registry import DATASETS
 from mask3d_mm.utils.errors import DataError
 
 from ..formats.frame_layout import frame_stems
+from ..formats.scannet_labels import NYU40_CLASSES
 
-NYU40_CLASSES = ('wall', 'floor', 'cabinet', 'bed', 'chair', 'sofa', 'table', 'door', 'window', 'bookshelf',
-                 'picture', 'counter', 'blinds', 'desk', 'shelves', 'curtain', 'dresser', 'pillow', 'mirror',
-                 'floor mat', 'clothes', 'ceiling', 'books', 'refrigerator', 'television', 'paper', 'towel',
-                 'shower curtain', 'box', 'whiteboard', 'person', 'night stand', 'toilet', 'sink', 'lamp',
-                 'bathtub', 'bag', 'otherstructure', 'otherfurniture', 'otherprop')
 # ScanNet's nyu40 colours (util.create_color_palette), ids 1..40.
 NYU40_PALETTE = [[174, 199, 232], [152, 223, 138], [31, 119, 180], [255, 187, 120], [188, 189, 34],
                  [140, 86, 75], [255, 152, 150], [214, 39, 40], [197, 176, 213], [148, 103, 189],

@@ -13,7 +13,8 @@ from mmpretrain.registry import DATASETS
 
 from mask3d_mm.utils.errors import DataError
 
-from ..formats.pri3d_pairs import parse_pair_line
+from ..formats.frame_layout import frame_path, intrinsic_path
+from ..formats.pri3d_pairs import chunk_dir_of, chunk_path, parse_pair_line, read_pair_lines
 
 
 @DATASETS.register_module()
@@ -35,10 +36,10 @@ class Pri3DPairDataset(BaseDataset):
         super().__init__(data_root=data_root, ann_file=ann_file, pipeline=pipeline, **kwargs)
 
     def _chunk_path(self, scene_id):
-        chunk_dir = self.chunk_dir or osp.join(osp.dirname(self.ann_file), 'chunks')  # ann_file is joined already
+        chunk_dir = self.chunk_dir or chunk_dir_of(self.ann_file)  # ann_file is joined already
         if self.chunk_dir and not osp.isabs(chunk_dir):
             chunk_dir = osp.join(self.data_root, chunk_dir)
-        path = osp.join(chunk_dir, f'{scene_id}.npz')
+        path = chunk_path(chunk_dir, scene_id)
         if not osp.isfile(path):
             raise DataError(f'Pri3DPairDataset: missing voxel chunk {path} (run tools/data/scannet/mine_pairs.py '
                             'without --no-chunks, or set with_chunks=False)')
@@ -46,19 +47,16 @@ class Pri3DPairDataset(BaseDataset):
 
     def _frame_paths(self, scene_id, frame_id):
         scene_dir = osp.join(self.data_root, scene_id)
-        return dict(img_path=osp.join(scene_dir, 'color', f'{frame_id}.jpg'),
-                    depth_path=osp.join(scene_dir, 'depth', f'{frame_id}.png'),
-                    pose_path=osp.join(scene_dir, 'pose', f'{frame_id}.txt'),
-                    intrinsic_path=osp.join(scene_dir, 'intrinsic', 'intrinsic_depth.txt'))
+        paths = {f'{kind}_path': frame_path(scene_dir, kind, frame_id) for kind in ('depth', 'pose')}
+        return dict(img_path=frame_path(scene_dir, 'color', frame_id), intrinsic_path=intrinsic_path(scene_dir),
+                    **paths)
 
     def load_data_list(self):
         if not osp.isfile(self.ann_file):
             raise DataError(f'Pri3DPairDataset: pairs file {self.ann_file} does not exist '
                             '(run tools/data/scannet/mine_pairs.py)')
-        with open(self.ann_file) as f:
-            lines = [line.strip() for line in f if line.strip()]
         data_list = []
-        for line in lines:
+        for line in read_pair_lines(self.ann_file):
             scene_id, frame_i, frame_j, overlap = parse_pair_line(line, self.ann_file)
             if overlap < self.min_overlap:
                 continue

@@ -7,7 +7,7 @@ from mmpretrain.registry import DATASETS, TRANSFORMS
 
 from mask3d_mm.utils.errors import DataError
 
-from ..formats.frame_layout import frame_stems, read_scene_list
+from ..formats.frame_layout import frame_path, frame_stems, read_scene_list
 
 
 @DATASETS.register_module()
@@ -51,15 +51,16 @@ class RGBDFrameDataset(BaseDataset):
             raise DataError(f'RGBDFrameDataset: no scenes given under {self.data_root}')
         data_list = []
         for scene_id in scene_ids:
-            color_dir = osp.join(self.data_root, scene_id, 'color')
+            scene_dir = osp.join(self.data_root, scene_id)
+            color_dir = osp.join(scene_dir, 'color')
             if not osp.isdir(color_dir):
                 raise DataError(f'RGBDFrameDataset: scene {scene_id!r} has no color folder {color_dir}')
             for stem in frame_stems(color_dir, '.jpg')[::self.frame_skip]:  # zero-padded names stay as they are
-                depth_path = osp.join(self.data_root, scene_id, 'depth', f'{stem}.png')
+                depth_path = frame_path(scene_dir, 'depth', stem)
                 if not osp.isfile(depth_path):
                     raise DataError(f'RGBDFrameDataset: missing depth for frame {stem} of scene '
                                     f'{scene_id}: {depth_path}')
-                data_list.append(dict(img_path=osp.join(color_dir, f'{stem}.jpg'), depth_path=depth_path,
+                data_list.append(dict(img_path=frame_path(scene_dir, 'color', stem), depth_path=depth_path,
                                       scene_id=scene_id, frame_id=int(stem)))
         if not data_list:
             raise DataError(f'RGBDFrameDataset: no color/<N>.jpg frames in scenes {scene_ids} under '

@@ -11,6 +11,13 @@ import numpy as np
 
 IGNORE_INDEX = 255
 
+# nyu40 class names, ids 1..40 (shared by the NYUv2 dataset and the COCO converters).
+NYU40_CLASSES = ('wall', 'floor', 'cabinet', 'bed', 'chair', 'sofa', 'table', 'door', 'window', 'bookshelf',
+                 'picture', 'counter', 'blinds', 'desk', 'shelves', 'curtain', 'dresser', 'pillow', 'mirror',
+                 'floor mat', 'clothes', 'ceiling', 'books', 'refrigerator', 'television', 'paper', 'towel',
+                 'shower curtain', 'box', 'whiteboard', 'person', 'night stand', 'toilet', 'sink', 'lamp',
+                 'bathtub', 'bag', 'otherstructure', 'otherfurniture', 'otherprop')
+
 SCANNET20_CLASSES = ('wall', 'floor', 'cabinet', 'bed', 'chair', 'sofa', 'table', 'door', 'window',
                      'bookshelf', 'picture', 'counter', 'desk', 'curtain', 'refrigerator',
                      'shower curtain', 'toilet', 'sink', 'bathtub', 'otherfurniture')

@@ -27,13 +27,23 @@ from .correspondence import (
     split_correspondences,
     voxel_overlap,
 )
-from .voxel import VOXEL_COORD_MAX, VOXEL_COORD_MIN, voxel_centres, voxel_hash, voxel_unhash, voxelize
+from .voxel import (
+    VOXEL_COORD_MAX,
+    VOXEL_COORD_MIN,
+    lookup_keys,
+    pack_keys,
+    voxel_centres,
+    voxel_hash,
+    voxel_unhash,
+    voxelize,
+)
 
 __all__ = [
     'BEHIND_CAMERA_UV', 'pixel_grid', 'valid_depth_mask', 'backproject_depth', 'project_points', 'transform_points',
     'invert_rigid', 'is_valid_pose', 'require_valid_pose', 'depth_to_world', 'depth_to_point_cloud',
     'load_matrix_txt', 'scale_intrinsics', 'crop_intrinsics',
-    'VOXEL_COORD_MIN', 'VOXEL_COORD_MAX', 'voxel_hash', 'voxel_unhash', 'voxelize', 'voxel_centres',
+    'VOXEL_COORD_MIN', 'VOXEL_COORD_MAX', 'pack_keys', 'voxel_hash', 'voxel_unhash', 'lookup_keys', 'voxelize',
+    'voxel_centres',
     'frame_correspondences', 'batched_frame_correspondences', 'split_correspondences', 'sample_correspondences',
     'overlap_ratio', 'voxel_overlap',
 ]

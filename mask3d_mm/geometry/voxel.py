@@ -1,10 +1,14 @@
-"""Voxel grids: integer voxel coordinates ``floor(points / voxel_size)`` and a packed int64 key per voxel.
+"""Voxel grids: integer voxel coordinates ``floor(points / voxel_size)``, a packed int64 key per voxel, and the one
+sorted-key lookup (``lookup_keys``) that pair mining, the Pri3D geo loss and the sparse convolutions share.
 
 The key packs (x, y, z) into 21 bits each, offset to non-negative, x in the highest bits. So keys sort exactly
 like (x, y, z) lexicographically, a sorted ``unique`` over keys gives voxels in that order, and set operations
 between point clouds (``isin``) run on 1-D int64 arrays. Supported coordinate range per axis:
 ``[VOXEL_COORD_MIN, VOXEL_COORD_MAX] = [-2**20, 2**20 - 1]`` (about +-21 km at 2 cm voxels); anything outside
 raises ValueError rather than wrapping into another voxel's key.
+
+``pack_keys`` is the packing itself (fields side by side, first field highest); ``voxel_hash`` is its layout for
+world voxels, ``models.sparse.voxels.hash_coords`` its layout for batched ``[batch, x, y, z]`` rows.
 
 numpy arrays or torch tensors in, same type out (see ``_backend``).
 """
@@ -28,6 +32,32 @@ def _check_coord_range(coords: torch.Tensor):
 
 
 @numpy_or_torch
+def pack_keys(fields, bits):
+    """One int64 key per row of non-negative integer ``fields (..., F)`` -> ``(...)``: field f in ``bits[f]`` bits,
+    the first field highest, so keys sort like the rows lexicographically. ``sum(bits) <= 63`` keeps keys >= 0.
+    Ranges are the caller's to check (``voxel_hash``, ``sparse.check_coords``): a value that does not fit its
+    bits would land in another row's key."""
+    fields = torch.as_tensor(fields).long()
+    if sum(bits) > 63 or fields.shape[-1] != len(bits):
+        raise ValueError(f'pack_keys: {fields.shape[-1]} fields in bits {tuple(bits)} (at most 63 in all)')
+    key = fields[..., 0]
+    for axis in range(1, len(bits)):
+        key = (key << bits[axis]) | fields[..., axis]
+    return key
+
+
+@numpy_or_torch
+def lookup_keys(sorted_keys, query_keys):
+    """Row of each of ``query_keys (...)`` in ``sorted_keys (K,)`` (ascending, unique), -1 where absent:
+    ``(...)`` int64. One ``searchsorted``, on the keys' device."""
+    sorted_keys, query_keys = torch.as_tensor(sorted_keys), torch.as_tensor(query_keys)
+    if sorted_keys.numel() == 0:
+        return torch.full(query_keys.shape, -1, dtype=torch.long, device=query_keys.device)
+    pos = torch.searchsorted(sorted_keys, query_keys).clamp(max=sorted_keys.numel() - 1)
+    return torch.where(sorted_keys[pos] == query_keys, pos, torch.full_like(pos, -1))
+
+
+@numpy_or_torch
 def voxel_hash(coords):
     """One int64 key per integer voxel coordinate ``coords (..., 3)`` -> ``(...)``; order-preserving (see module
     doc). Raises ValueError for coordinates outside ``[VOXEL_COORD_MIN, VOXEL_COORD_MAX]``."""
@@ -35,8 +65,7 @@ def voxel_hash(coords):
     if coords.shape[-1:] != (3,) or coords.is_floating_point():
         raise ValueError(f'coords must be integer (..., 3), got {coords.dtype} {tuple(coords.shape)}')
     _check_coord_range(coords)
-    shifted = coords.long() + _OFFSET  # (..., 3) in [0, 2**21)
-    return (shifted[..., 0] << (2 * _BITS)) | (shifted[..., 1] << _BITS) | shifted[..., 2]
+    return pack_keys(coords.long() + _OFFSET, (_BITS,) * 3)  # fields (..., 3) in [0, 2**21)
 
 
 @numpy_or_torch

@@ -5,6 +5,7 @@ Each shim says which upstream versions it is for and when it can go.
 import collections
 import logging
 import pickle
+import warnings
 
 import numpy as np
 import torch
@@ -107,3 +108,14 @@ def cache_external_config_metainfo():
 
 
 cache_external_config_metainfo()
+
+
+def silence_pkg_resources_deprecation():
+    """mmengine 0.10.7's ``is_installed`` (run for every ``mmdet::`` / ``mmseg::`` / ``mmpretrain::`` config path)
+    imports and *reloads* ``pkg_resources``, and setuptools >= 67.5 warns on each import: several identical
+    "pkg_resources is deprecated as an API" warnings per process, nothing a user can act on. Ignore exactly that
+    message. Remove when mmengine stops using pkg_resources (or setuptools drops it: setuptools < 82 is pinned)."""
+    warnings.filterwarnings('ignore', message='pkg_resources is deprecated as an API', category=Warning)
+
+
+silence_pkg_resources_deprecation()

@@ -1,1 +1,13 @@
-# Importing this package registers its modules; add one import line per module.
+"""Figures drawn from model outputs (numpy / cv2; nothing registered)."""
+from .mask3d_panels import (
+    colorize_depth,
+    colour_bar,
+    draw_reconstruction_panel,
+    inference_mode,
+    make_reconstruction_panel,
+    reconstruct_batch,
+    region_outline,
+)
+
+__all__ = ['colorize_depth', 'colour_bar', 'draw_reconstruction_panel', 'inference_mode', 'make_reconstruction_panel',
+           'reconstruct_batch', 'region_outline']

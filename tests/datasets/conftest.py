@@ -1,7 +1,5 @@
 """Fixtures of the dataset-converter tests: a tiny synthetic world in the frame layout (the ground truth every
 converter output is compared against)."""
-import importlib.util
-
 import pytest
 
 from mask3d_mm.data_prep.synthetic import generate_dataset
@@ -16,11 +14,3 @@ def synthetic_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('synthetic')
     generate_dataset(str(root), num_scenes=3, frames_per_scene=FRAMES, seed=0, height=HEIGHT, width=WIDTH)
     return root
-
-
-def load_tool(path):
-    """A repo tool (``tools/**/*.py``, not a package) as a module, to call its ``main(argv)`` in-process."""
-    spec = importlib.util.spec_from_file_location(f'tool_{path.stem}', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

@@ -15,9 +15,7 @@ from mask3d_mm.data_prep.converters.nyuv2 import NYU40_TO_13
 from mask3d_mm.datasets.nyuv2_seg import NYU13_CLASSES, NYU40_CLASSES, NYUv2SegDataset
 from mask3d_mm.formats.scannet_labels import IGNORE_INDEX
 from mask3d_mm.utils.errors import DataError
-from tests.conftest import REPO
-
-from .conftest import load_tool
+from tests.conftest import REPO, load_tool
 
 TOOL = REPO / 'tools/data/nyuv2/convert.py'
 N, H, W = 5, 12, 16

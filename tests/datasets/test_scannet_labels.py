@@ -17,9 +17,7 @@ from mask3d_mm.data_prep.converters.scannet_2d import (
 )
 from mask3d_mm.formats.frame_layout import DATA_EFFICIENT_PERCENTS, read_scene_list
 from mask3d_mm.utils.errors import DataError
-from tests.conftest import REPO
-
-from .conftest import load_tool
+from tests.conftest import REPO, load_tool
 
 TOOL = REPO / 'tools/data/scannet/convert_labels.py'
 TSV_HEADER = 'id\traw_category\tcategory\tcount\tnyu40id\teigen13id\tnyuClass\n'

@@ -17,10 +17,10 @@ from mask3d_mm.data_prep.converters.sens import SensFormatError, SensReader
 from mask3d_mm.data_prep.converters.sens_extract import DONE_MARKER, PROGRESS_MARKER
 from mask3d_mm.geometry import scale_intrinsics
 from mask3d_mm.utils.atomic_io import is_temporary
-from tests.conftest import REPO, run_tool
+from tests.conftest import REPO, load_tool, run_tool
 from tests.helpers.sens_writer import record_scene
 
-from .conftest import FRAMES, HEIGHT, WIDTH, load_tool
+from .conftest import FRAMES, HEIGHT, WIDTH
 
 TOOL = REPO / 'tools/data/scannet/extract_sens.py'
 SOURCE = 'scene0000_00'
@@ -111,7 +111,8 @@ def test_resize_frame_skip_and_scene_selection(synthetic_root, tmp_path, capsys)
     code, _ = extract_in_process(capsys, tmp_path / 'scans', tmp_path / 'out', '--frame-skip', '3', '--size', *half,
                                  '--scenes', 'scene0001_00')
     assert code == 0
-    assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == ['scene0001_00']
+    assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == ['scene0001_00', 'splits']
+    assert (tmp_path / 'out' / 'splits' / 'train.txt').read_text() == 'scene0001_00\n'
 
     source, out_scene = synthetic_root / 'scene0001_00', tmp_path / 'out' / 'scene0001_00'
     kept = list(range(0, FRAMES, 3))

@@ -1,30 +1,16 @@
 """The training tools as users run them: resume under torch's safe loading, 2-process CPU DDP, bad configs."""
+import os
 import re
+import shutil
 import subprocess
 import sys
 
-import cv2
-import numpy as np
 import pytest
 import torch
 
 from tests.conftest import REPO, run_tool
 
-TOY_CONFIG = REPO / 'tests/fixtures/configs/toy_classifier.py'
-
-
-@pytest.fixture(scope='module')
-def toy_data(tmp_path_factory):
-    """Eight 32x32 images in two class folders (mmpretrain CustomDataset layout)."""
-    root = tmp_path_factory.mktemp('toy')
-    rng = np.random.default_rng(0)
-    for label in ('dark', 'bright'):
-        (root / label).mkdir()
-        for i in range(4):
-            base = 60 if label == 'dark' else 190
-            img = np.clip(base + rng.normal(0, 20, (32, 32, 3)), 0, 255).astype(np.uint8)
-            cv2.imwrite(str(root / label / f'{i}.png'), img)
-    return root
+from .conftest import TOY_CONFIG
 
 
 def train(work_dir, data_root, *cfg_options, flags=()):
@@ -67,7 +53,9 @@ def test_dist_train_runs_two_gloo_processes_on_cpu(tmp_path, toy_data):
     assert result.returncode == 0, log[-3000:]
     assert 'Distributed training: True' in log
     assert 'GPU number: 2' in log  # mmengine's name for the world size
-    assert "type='MMDistributedDataParallel'" in log
+    assert 'System environment:' not in log and 'Config:' not in log  # the long start-up records: log file only
+    log_file, = tmp_path.glob('*/*.log')
+    assert "type='MMDistributedDataParallel'" in log_file.read_text()
     # Each rank sees half of the 8 images at batch 2 -> 2 iterations per epoch.
     assert re.search(r'Epoch\(train\)\s+\[1\]\[2/2\]', log), log[-2000:]
     assert (tmp_path / 'epoch_1.pth').exists()
@@ -81,3 +69,30 @@ def test_config_without_custom_imports_is_one_clear_error(tmp_path, toy_data):
     assert 'Traceback' not in result.stderr
     assert result.stderr.startswith(f'error: {config}: the config does not import the plugin')
     assert "custom_imports = dict(imports=['mask3d_mm']" in result.stderr
+
+
+def stub_python(path, name):
+    """An executable that prints its name and arguments instead of running Python."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'#!/bin/sh\necho {name} "$@"\n')
+    path.chmod(0o755)
+    return path
+
+
+@pytest.mark.parametrize('script, args, launched', [
+    ('dist_train.sh', ['a.py', '2', '--amp'], '2 {root}/tools/train.py a.py --launcher pytorch --amp'),
+    ('dist_test.sh', ['a.py', 'b.pth', '2'], '2 {root}/tools/test.py a.py b.pth --launcher pytorch')],
+    ids=['dist_train', 'dist_test'])
+def test_dist_scripts_use_the_project_venv_unless_python_is_set(tmp_path, script, args, launched):
+    (tmp_path / 'tools').mkdir()
+    shutil.copy(REPO / 'tools' / script, tmp_path / 'tools')
+    stub_python(tmp_path / '.venv/bin/python', 'venv')
+    env = {key: value for key, value in os.environ.items() if key != 'PYTHON'}
+    env['PATH'] = '/usr/bin:/bin'  # no python of ours on PATH: without .venv it would fail to import torch
+    launch = f'{{python}} {tmp_path}/tools/dist_run.py ' + launched.format(root=tmp_path) + '\n'
+
+    def run(**extra_env):
+        return subprocess.run(['bash', tmp_path / 'tools' / script, *args], env={**env, **extra_env},
+                              capture_output=True, text=True, check=True).stdout
+    assert run() == launch.format(python='venv')
+    assert run(PYTHON=str(stub_python(tmp_path / 'mine/python', 'mine'))) == launch.format(python='mine')

@@ -75,10 +75,20 @@ def tiny_config(img_size: int = 64, data_root: str = 'data/synthetic/') -> Confi
         'train_dataloader.dataset.data_root': data_root,
         'train_dataloader.dataset.frame_skip': 1,
         'train_dataloader.dataset.pipeline.1.scale': img_size,
-        'model.backbone.img_size': img_size,
-        'model.depth_encoder.img_size': img_size,
-        'model.neck.num_patches': (img_size // cfg.patch_size) ** 2})
+        'model.backbone.img_size': img_size})  # the model derives every other size from its backbone
     return cfg
+
+
+@pytest.fixture(scope='module')
+def cfg(synthetic_root) -> Config:
+    """The demo config at 64x64 on the synthetic frames."""
+    return tiny_config(img_size=64, data_root=synthetic_root)
+
+
+@pytest.fixture(scope='module')
+def batch(cfg) -> dict:
+    """The first 4 training samples of ``cfg``, collated."""
+    return load_batch(cfg, batch_size=4)
 
 
 def build_model(model_cfg: dict, seed: int = 0):

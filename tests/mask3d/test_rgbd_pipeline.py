@@ -7,7 +7,7 @@ import torch
 from mmengine.dataset import default_collate
 from mmpretrain.registry import DATASETS, MODELS, TRANSFORMS
 
-from mask3d_mm.utils.errors import DataError
+from mask3d_mm.utils.errors import ConfigError, DataError
 
 from .conftest import write_frames
 
@@ -80,65 +80,22 @@ def test_bilinear_colour_crop_still_keeps_depth_values_unblended():
     assert set(np.unique(out['depth'])) <= {0.0, 3.0}
 
 
-@pytest.mark.parametrize('mode', ['random', 'block'])
-def test_mask_generator_honours_ratio_per_modality(mode):
-    np.random.seed(0)
-    gen = TRANSFORMS.build(dict(type='RGBDMaskGenerator', patch_size=16, rgb_mask_ratio=0.75,
-                                depth_mask_ratio=0.5, mode=mode))
-    out = gen(dict(img=np.zeros((128, 96, 3), np.uint8)))
-    num_patches = 8 * 6
-    assert out['rgb_mask'].shape == out['depth_mask'].shape == (num_patches,)
-    assert out['rgb_mask'].sum() == num_patches - int(num_patches * 0.25)
-    assert out['depth_mask'].sum() == num_patches - int(num_patches * 0.5)
-    other = gen(dict(img=np.zeros((128, 96, 3), np.uint8)))
-    assert not np.array_equal(out['rgb_mask'], other['rgb_mask'])  # fresh mask per sample
-    with pytest.raises(ValueError, match='divisible'):
-        gen(dict(img=np.zeros((100, 96, 3), np.uint8)))
-
-
-@pytest.mark.parametrize('rgb_ratio,depth_ratio', [(0.6, 0.6), (0.8, 0.4), (0.9, 0.9), (0.75, 0.0)])
-@pytest.mark.parametrize('mode', ['random', 'block'])
-def test_mask_counts_are_exact_at_every_ablation_ratio(mode, rgb_ratio, depth_ratio):
-    """On the 14 x 14 grid of a 224 input; mmpretrain's BEiT generator never terminates at 0.9 here."""
-    np.random.seed(1)
-    gen = TRANSFORMS.build(dict(type='RGBDMaskGenerator', rgb_mask_ratio=rgb_ratio, depth_mask_ratio=depth_ratio,
-                                mode=mode))
-    for _ in range(5):
-        out = gen(dict(img=np.zeros((224, 224, 3), np.uint8)))
-        assert out['rgb_mask'].sum() == 196 - int(196 * (1 - rgb_ratio))
-        assert out['depth_mask'].sum() == 196 - int(196 * (1 - depth_ratio))
-
-
-def masked_neighbour_fraction(mask: np.ndarray) -> float:
-    """Of the masked patches, the fraction whose right or lower neighbour is masked too."""
-    right = mask[:, :-1] & mask[:, 1:]
-    down = mask[:-1] & mask[1:]
-    return (right.sum() + down.sum()) / (2 * mask.sum())
-
-
-def test_block_masks_are_contiguous_and_reach_every_border():
-    np.random.seed(0)
-    block = TRANSFORMS.build(dict(type='RGBDMaskGenerator', rgb_mask_ratio=0.4, depth_mask_ratio=0.4,
-                                  mode='block'))
-    random = TRANSFORMS.build(dict(type='RGBDMaskGenerator', rgb_mask_ratio=0.4, depth_mask_ratio=0.4))
-    img = dict(img=np.zeros((224, 224, 3), np.uint8))
-    block_masks = np.stack([block(dict(img))['rgb_mask'].reshape(14, 14).astype(bool) for _ in range(40)])
-    random_masks = np.stack([random(dict(img))['rgb_mask'].reshape(14, 14).astype(bool) for _ in range(40)])
-    assert (np.mean([masked_neighbour_fraction(m) for m in block_masks])
-            > np.mean([masked_neighbour_fraction(m) for m in random_masks]) + 0.2)
-    coverage = block_masks.mean(0)  # (14, 14): how often each patch was hidden
-    assert coverage[-1].min() > 0 and coverage[:, -1].min() > 0  # last row / column are not spared
+def test_old_mask_generator_step_fails_with_what_to_change():
+    """Masks moved into the model (tests/mask3d/test_mask3d_masks.py); an old pipeline step says so."""
+    with pytest.raises(ConfigError, match='model=dict\\(rgb_mask_ratio'):
+        TRANSFORMS.build(dict(type='RGBDMaskGenerator', patch_size=16, rgb_mask_ratio=0.6))
 
 
 def test_pack_and_preprocess_normalize_rgb_and_depth_separately(rgbd_root):
     pipeline = [dict(type='LoadRGBDFromFile'),
                 dict(type='RGBDRandomResizedCrop', scale=64, crop_ratio_range=(1.0, 1.0)),
-                dict(type='RGBDMaskGenerator', patch_size=16), dict(type='PackRGBDInputs')]
+                dict(type='PackRGBDInputs')]
     dataset = DATASETS.build(dict(type='RGBDFrameDataset', data_root=rgbd_root, pipeline=pipeline))
     batch = default_collate([dataset[0], dataset[1]])
     sample = batch['data_samples'][0]
-    assert sample.gt_depth.shape == (1, 64, 64) and sample.rgb_mask.dtype == torch.bool
-    assert sample.rgb_mask.shape == (16,) and sample.img_path.endswith('.jpg')
+    assert sample.gt_depth.shape == (1, 64, 64) and sample.img_path.endswith('.jpg')
+    seeds = [s.mask_seed for s in batch['data_samples']]  # the model draws each sample's masks from its seed
+    assert all(isinstance(seed, int) for seed in seeds) and seeds[0] != seeds[1]
     mean, std = [10., 20., 30.], [2., 4., 8.]
     pre = MODELS.build(dict(type='RGBDDataPreprocessor', mean=mean, std=std, bgr_to_rgb=True, depth_mean=2.,
                             depth_std=0.5))
@@ -147,8 +104,10 @@ def test_pack_and_preprocess_normalize_rgb_and_depth_separately(rgbd_root):
     assert inputs.shape == (2, 4, 64, 64)
     for c in range(3):  # channel c of the output is RGB channel c == BGR channel 2 - c
         torch.testing.assert_close(inputs[:, c], (raw_bgr[:, 2 - c] - mean[c]) / std[c])
-    gt = torch.stack([s.gt_depth for s in data['data_samples']])[:, 0]
-    torch.testing.assert_close(inputs[:, 3], torch.where(gt > 0, (gt - 2.) / 0.5, torch.zeros_like(gt)))
-    assert (gt == 0).any() and (inputs[:, 3][gt == 0] == 0).all()
+    gt = torch.stack([s.gt_depth for s in data['data_samples']])  # (B, 1, H, W) metres
+    torch.testing.assert_close(inputs[:, 3:], gt, rtol=0, atol=0)  # channel 4: the depth in metres, stacked once
+    normalized = pre.normalize_depth(inputs[:, 3:])  # the depth encoder's input
+    torch.testing.assert_close(normalized, torch.where(gt > 0, (gt - 2.) / 0.5, torch.zeros_like(gt)))
+    assert (gt == 0).any() and (normalized[gt == 0] == 0).all()
     with pytest.raises(ValueError, match='3-channel'):
         pre(dict(inputs=torch.zeros(1, 4, 64, 64), data_samples=batch['data_samples'][:1]))

@@ -1,23 +1,19 @@
 import os
 import os.path as osp
+import shutil
 
 import numpy as np
 import pytest
 
-from mask3d_mm.data_prep.pair_mining import (
-    load_scene,
-    overlap_matrix,
-    parse_pair_line,
-    process_scene,
-    read_depth,
-    read_matrix,
-    sampled_frame_ids,
-)
+from mask3d_mm.data_prep.pair_mining import load_scene, overlap_matrix, process_scene, sampled_frame_ids
 from mask3d_mm.data_prep.synthetic import SyntheticScene, scene_seed
+from mask3d_mm.formats.frame_layout import read_depth, read_matrix
+from mask3d_mm.formats.pri3d_pairs import parse_pair_line
+from mask3d_mm.utils.cli import run_cli
 from mask3d_mm.utils.errors import DataError
-from tests.conftest import run_tool
+from tests.conftest import REPO, load_tool, run_tool
 
-from .conftest import SEED
+from .conftest import CHUNK_VOXEL_SIZE, SEED
 from .test_correspondences import pixel_world_points, project
 
 
@@ -101,8 +97,10 @@ def test_results_are_relative_resumable_and_cli_agrees(pri3d_world, tmp_path, re
     assert not osp.isabs(first[0]) and osp.isfile(osp.join(root, first[0]))
     scene_file = osp.join(osp.dirname(pairs_file), 'pairs', f'{scene_id}.txt')
     stamp = os.stat(scene_file).st_mtime_ns
-    count = process_scene(root, scene_id, osp.dirname(pairs_file), frame_skip=1, pixel_stride=1)
-    assert os.stat(scene_file).st_mtime_ns == stamp and count == len(mined_pairs(pairs_file))
+    result = process_scene(root, scene_id, osp.dirname(pairs_file), frame_skip=1, pixel_stride=1,
+                           chunk_voxel_size=CHUNK_VOXEL_SIZE)
+    assert os.stat(scene_file).st_mtime_ns == stamp
+    assert result.status == 'already done' and result.num_pairs == len(mined_pairs(pairs_file))
     out = tmp_path / 'cli' / 'pairs.txt'
     result = run_tool('tools/data/scannet/mine_pairs.py', '--frames-root', root, '--out', out, '--min-overlap',
                       '0.3', '--frame-skip', '1', '--pixel-stride', '1', '--no-chunks', '--workers', '2', cwd=repo)
@@ -117,3 +115,50 @@ def test_bad_inputs_name_the_file(tmp_path):
         read_matrix(str(bad))
     with pytest.raises(DataError, match='pairs.txt'):
         parse_pair_line('scene0000_00/color/x.jpg', 'pairs.txt')
+
+
+def mine_cli(capsys, root, out, *flags):
+    """``mine_pairs.py`` in this process, as ``run_cli`` runs it: (exit code, stdout, stderr)."""
+    main = load_tool(REPO / 'tools/data/scannet/mine_pairs.py').main
+    argv = ['--frames-root', str(root), '--out', str(out), '--pixel-stride', '4', '--no-chunks', *flags]
+    try:
+        code = run_cli(lambda: main(argv)) or 0
+    except SystemExit as exit_:
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_rerun_with_other_options_is_refused_then_overwritten_and_empty_scenes_are_reported(pri3d_world, tmp_path,
+                                                                                            capsys):
+    root, (scene_id,), _ = pri3d_world
+    out, fresh = tmp_path / 'pairs.txt', tmp_path / 'fresh' / 'pairs.txt'
+    code, stdout, _ = mine_cli(capsys, root, out, '--frame-skip', '25')  # 10 frames -> 1 left: no pair possible
+    assert code == 0 and out.read_text() == ''
+    assert f'scenes without pairs, fewer than 2 frames after the frame skip (frame skip 25): 1 ({scene_id})' in stdout
+    # the same output with another frame skip: one error line naming the option; nothing reused or written
+    code, _, stderr = mine_cli(capsys, root, out, '--frame-skip', '1')
+    assert code == 2 and len(stderr.strip().splitlines()) == 1
+    assert stderr.startswith(f'error: {tmp_path / "pairs" / scene_id}.json: 1 scene(s)')
+    assert 'frame_skip: 25 -> 1' in stderr and '--overwrite' in stderr
+    assert out.read_text() == ''
+    # --overwrite gives the new result: the pairs of a fresh run at frame skip 1
+    code, stdout, _ = mine_cli(capsys, root, out, '--frame-skip', '1', '--overwrite')
+    assert code == 0 and 'scenes: 1 (1 mined, 0 already done)' in stdout
+    assert mine_cli(capsys, root, fresh, '--frame-skip', '1')[0] == 0
+    assert len(mined_pairs(out)) > 0 and mined_pairs(out) == mined_pairs(fresh)
+    # unchanged options: resumed, same result
+    code, stdout, _ = mine_cli(capsys, root, out, '--frame-skip', '1')
+    assert code == 0 and 'scenes: 1 (0 mined, 1 already done)' in stdout and mined_pairs(out) == mined_pairs(fresh)
+
+
+def test_changed_frames_are_mined_again(pri3d_world, tmp_path):
+    root, (scene_id,), _ = pri3d_world
+    frames = tmp_path / 'frames'
+    shutil.copytree(osp.join(root, scene_id), frames / scene_id)
+    work_dir = str(tmp_path / 'work')
+    before = process_scene(str(frames), scene_id, work_dir, pixel_stride=4, chunk_voxel_size=None)
+    for kind, suffix in (('color', '.jpg'), ('depth', '.png'), ('pose', '.txt')):
+        (frames / scene_id / kind / f'{before.num_frames - 1}{suffix}').unlink()  # the scene lost its last frame
+    after = process_scene(str(frames), scene_id, work_dir, pixel_stride=4, chunk_voxel_size=None)
+    assert after.status == 'mined' and after.num_frames == before.num_frames - 1

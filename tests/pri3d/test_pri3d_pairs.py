@@ -6,6 +6,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
+from mask3d_mm import geometry
 from mask3d_mm.datasets.pri3d_pairs import Pri3DPairDataset
 from mask3d_mm.datasets.transforms.pri3d import LoadPri3DPair
 from mask3d_mm.utils.errors import DataError
@@ -59,8 +60,13 @@ def test_resize_keeps_depth_samples_and_scales_intrinsics(pri3d_world):
     views = pair_dataset(pri3d_world).get_data_info(0)['views']  # data_list is emptied by serialization
     full = LoadPri3DPair(scale=None)(dict(views=views))
     half = LoadPri3DPair(scale=(WIDTH // 2, HEIGHT // 2))(dict(views=views))
-    assert np.array_equal(half['depth'][0], full['depth'][0][::2, ::2])
-    assert np.allclose(half['intrinsic'][0][:2], full['intrinsic'][0][:2] / 2)
+    # nearest-exact 2x shrink: target pixel centre (u + 0.5) * 2 - 0.5 = 2u + 0.5 lies in source pixel 2u + 1
+    assert np.array_equal(half['depth'][0], full['depth'][0][1::2, 1::2])
+    # the one intrinsics convention (pixel centres): fx / 2, cx' = (cx + 0.5) / 2 - 0.5
+    fx, cx = full['intrinsic'][0][0, 0], full['intrinsic'][0][0, 2]
+    assert np.allclose(half['intrinsic'][0][0, [0, 2]], [fx / 2, (cx + 0.5) / 2 - 0.5])
+    np.testing.assert_allclose(half['intrinsic'][0], geometry.scale_intrinsics(full['intrinsic'][0], 0.5, 0.5),
+                               rtol=1e-6)
 
 
 def test_missing_pairs_file_is_a_clear_error(tmp_path):

@@ -3,49 +3,64 @@
     python tools/analysis/visualize_reconstruction.py CONFIG CKPT --out vis/ [--frames a.jpg b.jpg] [--num 4]
 
 ``--frames`` are colour images of the frame layout (``<scene>/color/<N>.jpg``; the depth is read from
-``<scene>/depth/<N>.png``); without it the first ``--num`` frames of the config's training set are used.
-Masks are drawn by the config's ``RGBDMaskGenerator`` (``--seed`` makes them repeatable).
+``<scene>/depth/<N>.png``), found from the working directory or else under the config's data root (so
+``--frames scene0000_00/color/0.jpg`` works from the repository root); without it the first ``--num`` frames of
+the config's training set are used. The model draws the patch masks as in training (``--seed`` makes them
+repeatable). The panel
+layout is described in ``mask3d_mm/visualization/mask3d_panels.py``.
 """
 import argparse
 import os
 import os.path as osp
 
 import numpy as np
+import torch
 from mmengine.config import Config, DictAction
 from mmengine.dataset import Compose, default_collate
 from mmengine.runner import load_checkpoint
 from mmpretrain.registry import DATASETS, MODELS, TRANSFORMS
 
 import mask3d_mm  # noqa: F401
-from mask3d_mm.engine.hooks.mask3d_vis_hook import make_reconstruction_panel, reconstruct_batch
 from mask3d_mm.utils.atomic_io import write_image_atomic
 from mask3d_mm.utils.cli import run_cli
 from mask3d_mm.utils.errors import DataError
+from mask3d_mm.utils.launch import load_config
+from mask3d_mm.visualization import make_reconstruction_panel, reconstruct_batch
 
 
-def eval_pipeline(cfg: Config) -> list:
-    """The training pipeline without random crops / flips: resize the whole frame to the model input."""
-    keep = ('LoadRGBDFromFile', 'RGBDMaskGenerator', 'PackRGBDInputs')
+def eval_pipeline(cfg: Config, img_hw) -> list:
+    """The training pipeline without random crops / flips: resize the whole frame to the model input (h, w)."""
+    keep = ('LoadRGBDFromFile', 'PackRGBDInputs')
     pipeline = [t for t in cfg.train_dataloader.dataset.pipeline if t['type'] in keep]
-    size = cfg.model.backbone.img_size
-    resize = dict(type='RGBDRandomResizedCrop', scale=size, crop_ratio_range=(1.0, 1.0),
+    resize = dict(type='RGBDRandomResizedCrop', scale=tuple(img_hw), crop_ratio_range=(1.0, 1.0),
                   aspect_ratio_range=(1.0, 1.0))  # deterministic centre square of the largest area
     return [TRANSFORMS.build(t) for t in pipeline[:1] + [resize] + pipeline[1:]]
 
 
+def resolve_frame(img_path: str, data_root: str) -> str:
+    """``img_path`` as given when it exists, else (when relative) under ``data_root``; a DataError naming every
+    place looked at otherwise."""
+    places = [img_path] if osp.isabs(img_path) else [osp.abspath(img_path), osp.abspath(osp.join(data_root, img_path))]
+    for path in places:
+        if osp.isfile(path):
+            return path
+    raise DataError(f'--frames {img_path}: not found (looked for {" and ".join(places)}; relative frames are read '
+                    'from the working directory or the config\'s data_root)')
+
+
 def frame_items(cfg: Config, frames, num: int) -> list:
+    dataset_cfg = cfg.train_dataloader.dataset
     if not frames:
-        dataset = DATASETS.build(dict(cfg.train_dataloader.dataset, pipeline=[]))
+        dataset = DATASETS.build(dict(dataset_cfg, pipeline=[]))
         return [dataset.get_data_info(i) for i in range(min(num, len(dataset)))]
     items = []
-    for img_path in frames:
-        scene_dir = osp.dirname(osp.dirname(osp.abspath(img_path)))
+    for frame in frames:
+        img_path = resolve_frame(frame, dataset_cfg.data_root)
         frame_id = osp.splitext(osp.basename(img_path))[0]
-        depth_path = osp.join(scene_dir, 'depth', f'{frame_id}.png')
-        for path in (img_path, depth_path):
-            if not osp.isfile(path):
-                raise DataError(f'{path}: not found (--frames takes <scene>/color/<N>.jpg with a matching '
-                                '<scene>/depth/<N>.png)')
+        depth_path = osp.join(osp.dirname(osp.dirname(img_path)), 'depth', f'{frame_id}.png')
+        if not osp.isfile(depth_path):
+            raise DataError(f'{depth_path}: not found (the depth of --frames {frame}: <scene>/color/<N>.jpg needs a '
+                            'matching <scene>/depth/<N>.png)')
         items.append(dict(img_path=img_path, depth_path=depth_path))
     return items
 
@@ -61,15 +76,17 @@ def main(argv=None) -> None:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings')
     args = parser.parse_args(argv)
 
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
+    items = frame_items(cfg, args.frames, args.num)  # bad input fails before the model is built
+    if not osp.isfile(args.checkpoint):
+        raise DataError(f'{args.checkpoint}: checkpoint not found')
     np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
     model = MODELS.build(cfg.model)
     load_checkpoint(model, args.checkpoint, map_location='cpu')
-    pipeline = Compose(eval_pipeline(cfg))
+    pipeline = Compose(eval_pipeline(cfg, model.backbone.patch_embed.init_input_size))
     os.makedirs(args.out, exist_ok=True)
-    for item in frame_items(cfg, args.frames, args.num):
+    for item in items:
         out = reconstruct_batch(model, default_collate([pipeline(dict(item))]))
         panel = make_reconstruction_panel(model, out)
         name = osp.splitext(osp.basename(item['img_path']))[0]

@@ -38,6 +38,7 @@ import numpy as np
 
 from mask3d_mm.utils.errors import DataError
 
+from ...formats.frame_layout import encode_depth
 from ...utils.atomic_io import write_image_atomic, write_matrix_atomic
 from .coco import NYU37, CocoBuilder
 
@@ -155,12 +156,6 @@ class LabelledMat:
 
 
 # ----------------------------------------------------------------------------------------------- conversion
-def metres_to_millimetres(depth: np.ndarray) -> np.ndarray:
-    """(H, W) float metres -> uint16 mm; non-finite, negative and beyond 65.535 m become 0 (invalid)."""
-    mm = np.rint(np.nan_to_num(depth, nan=0.0, posinf=0.0, neginf=0.0) * 1000.0)
-    return np.where((mm > 0) & (mm <= np.iinfo(np.uint16).max), mm, 0).astype(np.uint16)
-
-
 def instance_ids(labels: np.ndarray, instances: np.ndarray) -> np.ndarray:
     """(H, W) uint16 ids 1..K, one per (raw class, instance number) pair of a labelled pixel (NYU's toolbox
     ``get_instance_masks``: instance numbers restart in every class); 0 = unlabelled or no instance."""
@@ -188,7 +183,7 @@ def convert_frame(frame: dict, maps: NYUv2Maps, source: str) -> Dict[str, np.nda
     if frame['labels'].max(initial=0) > NUM_RAW_CLASSES or frame['labels'].min(initial=0) < 0:
         raise DataError(f'{source}: labels outside 0..{NUM_RAW_CLASSES}')
     nyu40 = maps.raw_to_40[frame['labels']]
-    return dict(images=np.ascontiguousarray(frame['color'][..., ::-1]), depth=metres_to_millimetres(frame['depth']),
+    return dict(images=np.ascontiguousarray(frame['color'][..., ::-1]), depth=encode_depth(frame['depth']),
                 labels40=nyu40, labels13=maps.to_13(frame['labels'], nyu40),
                 instances=instance_ids(frame['labels'], frame['instances']))
 

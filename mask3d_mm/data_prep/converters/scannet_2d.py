@@ -14,15 +14,15 @@ import os
 import os.path as osp
 import random
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from mask3d_mm.utils.errors import DataError
 
-from ...formats.frame_layout import DATA_EFFICIENT_PERCENTS, frame_stems, read_scene_list
+from ...formats.frame_layout import DATA_EFFICIENT_PERCENTS, frame_stems, read_scene_list, write_scene_list
 from ...formats.scannet_labels import nyu40_to_scannet20_lut, raw_to_nyu40_lut, read_label_tsv
-from ...utils.atomic_io import read_label_png, write_image_atomic, write_text_atomic
+from ...utils.atomic_io import read_label_png, write_image_atomic
 
 RAW_LABEL_DIR, NYU40_DIR, SCANNET20_DIR = 'label', 'label_nyu40', 'label_scannet20'
 INPUT_SPACES = ('raw', 'nyu40')
@@ -165,12 +165,6 @@ def write_splits(root: str, train_list: Optional[str] = None, val_list: Optional
     for name, (scene_ids, _) in splits.items():
         write_scene_list(osp.join(root, 'splits', f'{name}.txt'), scene_ids)
     return splits
-
-
-def write_scene_list(path: str, scene_ids: Iterable[str]) -> str:
-    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
-    write_text_atomic(path, ''.join(f'{scene_id}\n' for scene_id in scene_ids))
-    return path
 
 
 def count_images(root: str, scene_ids: Sequence[str], image_dir: str = 'color', suffix: str = '.jpg') -> Dict[str, int]:

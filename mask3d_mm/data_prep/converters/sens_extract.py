@@ -10,6 +10,11 @@ JPEGs are decoded shrunk in the DCT domain where the size allows it (``IMREAD_RE
 the source pixel whose extent holds the target pixel centre), and the intrinsics are scaled with
 ``geometry.scale_intrinsics`` (pixel centres at integer coordinates), so backprojection stays consistent.
 
+Scene lists: after every run ``splits/all.txt`` lists every scene extracted under the output root, and
+``splits/train.txt`` / ``splits/val.txt`` are ScanNet's official ``scannetv2_{train,val}.txt`` restricted to those
+scenes when ``--splits-dir`` holds them; without it ``splits/train.txt`` lists all extracted scenes (said in the
+summary). So ``RGBDFrameDataset(scenes='splits/train.txt')`` reads the output as it is.
+
 Robustness: files are written atomically; ``.extract_in_progress.json`` marks a scene being extracted and
 ``.extract_done.json`` (with the per-scene stats) a finished one, so a re-run skips finished scenes and redoes
 interrupted ones. Frames with a non-finite or non-rigid pose are skipped and counted. A failing scene is reported
@@ -31,6 +36,7 @@ import numpy as np
 from mask3d_mm import geometry
 from mask3d_mm.utils.errors import DataError
 
+from ...formats.frame_layout import encode_depth, read_scene_list, split_path, write_scene_list
 from ...utils.atomic_io import (
     remove_stale_temporaries,
     write_bytes_atomic,
@@ -181,9 +187,8 @@ class _FrameWriter:
     def depth_mm(self, frame) -> np.ndarray:
         """(H, W) uint16 millimetres at the output size; depths beyond 65.535 m become 0 (invalid)."""
         depth = self.reader.decode_depth(frame)  # (h, w) uint16, depth_shift units
-        if self.depth_to_mm != 1.0:
-            scaled = np.rint(depth * self.depth_to_mm)
-            depth = np.where(scaled <= np.iinfo(np.uint16).max, scaled, 0).astype(np.uint16)
+        if self.depth_to_mm != 1.0:  # the layout's one overflow rule (formats.frame_layout.encode_depth)
+            depth = encode_depth(depth / self.reader.header.depth_shift)
         if self.depth_size != self.depth_source:
             depth = cv2.resize(depth, self.depth_size, interpolation=cv2.INTER_NEAREST_EXACT)
         return depth
@@ -252,6 +257,47 @@ def extract_scenes(jobs: Sequence[Tuple[str, str]], out_root: str, options: Extr
                     bar.update()
     order = {scene_id: i for i, (scene_id, _) in enumerate(jobs)}
     return sorted(results, key=lambda r: order[r.scene_id])
+
+
+def extracted_scenes(out_root: str) -> List[str]:
+    """Scenes under ``out_root`` whose extraction finished (done marker), sorted."""
+    return sorted(name for name in os.listdir(out_root) if osp.isfile(osp.join(out_root, name, DONE_MARKER)))
+
+
+OFFICIAL_LISTS = dict(train='scannetv2_train.txt', val='scannetv2_val.txt')
+
+
+def official_lists(splits_dir: str) -> Dict[str, str]:
+    """{split: path} of ScanNet's official scene lists in ``splits_dir``; a missing one is a DataError."""
+    paths = {name: osp.join(splits_dir, file) for name, file in OFFICIAL_LISTS.items()}
+    for path in paths.values():
+        if not osp.isfile(path):
+            raise DataError(f'--splits-dir {splits_dir}: no {osp.basename(path)} (ScanNet\'s official scene list)')
+    return paths
+
+
+def write_splits(out_root: str, splits_dir: Optional[str] = None) -> List[str]:
+    """Write ``splits/all.txt`` and ``splits/{train,val}.txt`` for the extracted scenes (module doc); returns
+    the summary lines."""
+    scene_ids = extracted_scenes(out_root)
+    if not scene_ids:
+        return ['splits: not written (no scene extracted)']
+    write_scene_list(split_path(out_root, 'all'), scene_ids)
+    lines = [f'splits/all.txt: {len(scene_ids)} scenes']
+    if splits_dir is None:
+        write_scene_list(split_path(out_root, 'train'), scene_ids)
+        note = (' (splits/val.txt of an earlier run left as it is)' if osp.isfile(split_path(out_root, 'val'))
+                else '')
+        return lines + [f'splits/train.txt: all {len(scene_ids)} scenes (no --splits-dir with ScanNet\'s '
+                        f'scannetv2_train.txt / scannetv2_val.txt; no val split written){note}']
+    present = set(scene_ids)
+    for name, path in official_lists(splits_dir).items():
+        listed = read_scene_list(path)
+        kept = [s for s in listed if s in present]
+        write_scene_list(split_path(out_root, name), kept)
+        lines.append(f'splits/{name}.txt: {len(kept)} scenes of {osp.basename(path)} '
+                     f'({len(listed) - len(kept)} listed but not extracted)')
+    return lines
 
 
 def format_summary(results: Sequence[SceneResult], options: ExtractOptions) -> str:

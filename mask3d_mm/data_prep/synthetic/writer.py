@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ...formats.frame_layout import encode_depth, intrinsic_path
 from ...utils.atomic_io import matrix_text, write_bytes_atomic
 from ...utils.errors import DataError
 from .appearance import Appearance
@@ -64,16 +65,11 @@ def encode_image(ext, image, params=()):
     return buffer.tobytes()
 
 
-def depth_to_millimetres(depth):
-    """float metres -> uint16 millimetres (rounded; 0 stays invalid; beyond 65.535 m clipped)."""
-    return np.clip(np.round(depth * 1000.0), 0, 65535).astype(np.uint16)
-
-
 def frame_files(frame, pose):
     """{relative path stem: bytes} of one rendered frame (paths get the frame index appended)."""
     return {
         'color': ('.jpg', encode_image('.jpg', frame['color'][..., ::-1], (cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY))),
-        'depth': ('.png', encode_image('.png', depth_to_millimetres(frame['depth']))),
+        'depth': ('.png', encode_image('.png', encode_depth(frame['depth']))),
         'pose': ('.txt', matrix_text(pose).encode()),
         'label': ('.png', encode_image('.png', frame['label_raw'])),
         'label_nyu40': ('.png', encode_image('.png', frame['label_nyu40'])),
@@ -132,8 +128,8 @@ def write_scene(out_dir, index, seed, frames, height, width, sensor_noise, appea
     write_text_atomic(scene_dir / 'scene.json', json.dumps(description, indent=1) + '\n')
     K4 = np.eye(4)
     K4[:3, :3] = scene.intrinsics(height, width)
-    for name in ('intrinsic_color.txt', 'intrinsic_depth.txt'):
-        write_text_atomic(scene_dir / 'intrinsic' / name, matrix_text(K4))
+    for sensor in ('color', 'depth'):
+        write_text_atomic(Path(intrinsic_path(str(scene_dir), sensor)), matrix_text(K4))
     for name in ('extrinsic_color.txt', 'extrinsic_depth.txt'):  # colour and depth share one camera
         write_text_atomic(scene_dir / 'intrinsic' / name, matrix_text(np.eye(4)))
     for frame_index, pose in enumerate(scene.trajectory(frames)):

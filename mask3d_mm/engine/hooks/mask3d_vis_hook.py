@@ -1,87 +1,70 @@
-"""See what Mask3D reconstructs: a 6-image panel written through the runner's Visualizer every N iterations."""
+"""See what Mask3D reconstructs and whether it learns from colour, every N training iterations.
+
+The panels are drawn by ``mask3d_mm.visualization``; this hook only decides when, and logs the diagnostics.
+"""
+import math
 from typing import Dict, Optional
 
-import cv2
 import numpy as np
-import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
-PANEL_TITLES = ('RGB', 'visible RGB', 'visible depth', 'predicted depth', 'GT depth', 'abs error')
+from mask3d_mm.visualization import inference_mode, make_reconstruction_panel
 
-
-def colorize_depth(depth: np.ndarray, max_depth: float) -> np.ndarray:
-    """(H, W) metres -> (H, W, 3) uint8 RGB turbo colours; invalid (0) pixels black."""
-    scaled = np.clip(depth / max(max_depth, 1e-6) * 255, 0, 255).astype(np.uint8)
-    colors = cv2.applyColorMap(scaled, cv2.COLORMAP_TURBO)[..., ::-1]
-    return np.where((depth > 0)[..., None], colors, 0).astype(np.uint8)
-
-
-def upsample_patch_mask(mask: torch.Tensor, hw, patch_size: int) -> np.ndarray:
-    """(N,) patch mask, 1 = masked -> (H, W) bool pixel mask."""
-    grid = mask.reshape(hw[0] // patch_size, hw[1] // patch_size).cpu().numpy().astype(bool)
-    return grid.repeat(patch_size, 0).repeat(patch_size, 1)
-
-
-def _titled(image: np.ndarray, title: str) -> np.ndarray:
-    strip = np.zeros((14, image.shape[1], 3), np.uint8)
-    cv2.putText(strip, title, (2, 11), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (255, 255, 255), 1, cv2.LINE_AA)
-    return np.concatenate([strip, image], axis=0)
-
-
-def make_reconstruction_panel(model, out: Dict[str, torch.Tensor], index: int = 0) -> np.ndarray:
-    """One sample of ``Mask3D.reconstruct`` output -> (14 + H, 6 W, 3) uint8 RGB panel (see PANEL_TITLES)."""
-    preprocessor, patch_size = model.data_preprocessor, model.head.patch_size
-    rgb = out['rgb'][index].float() * preprocessor.std + preprocessor.mean  # (3, H, W), 0..255
-    rgb = rgb.clamp(0, 255).byte().permute(1, 2, 0).cpu().numpy()
-    hw = rgb.shape[:2]
-    gt = out['gt_depth'][index, 0].float().cpu().numpy()  # (H, W) metres
-    pred = model.head.depth_from_prediction(out['depth_pred'][index:index + 1].float(),
-                                            out['gt_depth'][index:index + 1].float())[0, 0].cpu().numpy()
-    rgb_hidden = upsample_patch_mask(out['rgb_mask'][index], hw, patch_size)
-    depth_hidden = upsample_patch_mask(out['depth_mask'][index], hw, patch_size)
-    max_depth = float(gt.max()) if (gt > 0).any() else 1.0
-    error = np.where(gt > 0, np.abs(pred - gt), 0)
-    images = [rgb,
-              np.where(rgb_hidden[..., None], rgb // 4, rgb),
-              colorize_depth(np.where(depth_hidden, 0, gt), max_depth),
-              colorize_depth(np.maximum(pred, 1e-3), max_depth),
-              colorize_depth(gt, max_depth),
-              colorize_depth(np.where(gt > 0, np.maximum(error, 1e-3), 0), max_depth / 4)]
-    return np.concatenate([_titled(img, title) for img, title in zip(images, PANEL_TITLES)], axis=1)
-
-
-@torch.no_grad()
-def reconstruct_batch(model, data_batch: dict) -> Dict[str, torch.Tensor]:
-    """Preprocess a dataloader batch and run the Mask3D forward in eval mode (train mode restored after)."""
-    was_training = model.training
-    model.eval()
-    try:
-        data = model.data_preprocessor(data_batch, training=False)
-        return model.reconstruct(data['inputs'], data['data_samples'])
-    finally:
-        model.train(was_training)
+SHUFFLE_KEYS = ('loss_depth_rgb_shuffled', 'rgb_reliance')  # need >= 2 samples to shuffle RGB across
 
 
 @HOOKS.register_module()
 class Mask3DReconstructionHook(Hook):
-    """Every ``interval`` training iterations, add the reconstruction panel of the current batch's first
-    ``max_samples`` samples to ``runner.visualizer`` (LocalVisBackend: ``<work_dir>/<timestamp>/vis_data/
-    vis_image/mask3d_reconstruction_<iter>.png``; TensorBoard / W&B when those backends are configured)."""
+    """Every ``interval`` training iterations, on the current batch:
+
+    - adds the reconstruction panel of its first ``max_samples`` samples to ``runner.visualizer``
+      (LocalVisBackend: ``<work_dir>/<timestamp>/vis_data/vis_image/mask3d_reconstruction_<iter>.png``;
+      TensorBoard / W&B when those backends are configured);
+    - with ``diagnostics``, logs ``Mask3D.depth_diagnostics`` as scalars ``diag/<name>`` (scalars.json, TensorBoard)
+      and one log line: the masked-depth loss next to the copy-the-nearest-visible-depth baseline, and the RGB
+      reliance (relative loss increase with the RGB tokens shuffled across the batch). A run whose reliance stays
+      near 0 has learned to interpolate depth and ignores colour. A batch of 1 cannot be shuffled: reliance is
+      skipped then, and the log line says so.
+
+    Both run in eval mode without gradients and leave torch's random state as it was (``inference_mode``).
+    """
 
     priority = 'LOW'
 
-    def __init__(self, interval: int = 100, max_samples: int = 1) -> None:
+    def __init__(self, interval: int = 100, max_samples: int = 1, diagnostics: bool = True) -> None:
         self.interval = interval
         self.max_samples = max_samples
+        self.diagnostics = diagnostics
 
     def after_train_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None,
                          outputs: Optional[dict] = None) -> None:
         if data_batch is None or not self.every_n_train_iters(runner, self.interval):
             return
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        out = reconstruct_batch(model, data_batch)
-        num = min(self.max_samples, out['rgb'].shape[0])
-        panel = np.concatenate([make_reconstruction_panel(model, out, i) for i in range(num)], axis=0)
-        runner.visualizer.add_image('mask3d_reconstruction', panel, step=runner.iter + 1)
+        step = runner.iter + 1
+        with inference_mode(model):
+            data = model.data_preprocessor(data_batch, training=False)
+            inputs, data_samples = data['inputs'], data['data_samples']
+            out = model.reconstruct(inputs, data_samples)
+            num = min(self.max_samples, inputs.shape[0])
+            panel = np.concatenate([make_reconstruction_panel(model, out, i) for i in range(num)], axis=0)
+            diagnostics = model.depth_diagnostics(inputs, data_samples) if self.diagnostics else None
+        runner.visualizer.add_image('mask3d_reconstruction', panel, step=step)
+        if diagnostics is not None:
+            self.log_diagnostics(runner, diagnostics, batch_size=inputs.shape[0], step=step)
+
+    @staticmethod
+    def log_diagnostics(runner, diagnostics: Dict[str, float], batch_size: int, step: int) -> None:
+        """Finite values become scalars; an undefined one (e.g. the copy baseline without visible depth) is
+        logged as n/a, and a batch of 1 leaves out the shuffled-RGB values with the reason."""
+        skipped = SHUFFLE_KEYS if batch_size < 2 else ()
+        values = {name: float(value) for name, value in diagnostics.items() if name not in skipped}
+        finite = {f'diag/{name}': value for name, value in values.items() if math.isfinite(value)}
+        if finite:
+            runner.visualizer.add_scalars(finite, step=step)
+        summary = ', '.join(f'{name}: {value:.4f}' if math.isfinite(value) else f'{name}: n/a'
+                            for name, value in values.items())
+        note = ' (rgb_reliance skipped: a batch of 1 sample cannot be shuffled)' if skipped else ''
+        runner.logger.info(f'Mask3D diagnostics at iter {step}: {summary}{note}')

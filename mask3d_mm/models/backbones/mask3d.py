@@ -1,15 +1,13 @@
-"""Mask3D encoders: the RGB ViT (kept for fine-tuning) and the light depth encoder (dropped after pretraining).
+"""Mask3D encoders: the RGB ViT (kept for fine-tuning) and the depth encoder (dropped after pretraining), both
+``Mask3DViT``: the depth encoder is the same ViT with one input channel and no cls token.
 
-Both see only the visible tokens of a precomputed patch mask (``RGBDMaskGenerator``), as in MAE.
+Both see only the visible tokens of a given patch mask (drawn by the ``Mask3D`` model), as in MAE.
 """
 from typing import Optional, Tuple, Union
 
 import torch
-from mmcv.cnn.bricks.transformer import PatchEmbed
-from mmengine.model import BaseModule, ModuleList
 from mmpretrain.models import MAEViT, VisionTransformer
-from mmpretrain.models.backbones.vision_transformer import TransformerEncoderLayer
-from mmpretrain.models.utils import build_2d_sincos_position_embedding, build_norm_layer, to_2tuple
+from mmpretrain.models.utils import build_2d_sincos_position_embedding, to_2tuple
 from mmpretrain.registry import MODELS
 from torch import nn
 
@@ -39,72 +37,78 @@ class Mask3DViT(MAEViT):
 
     ``forward(x)`` is a plain ``VisionTransformer`` forward (what ``extract_feat`` and fine-tuning see);
     ``forward(x, mask)`` with a (B, N) mask (1 = masked) encodes the visible patches only and returns
-    ``(latent (B, 1 + N_visible, C) with the cls token first, visible_ids (B, N_visible))``.
+    ``(latent (B, [1 +] N_visible, C) with the cls token first, visible_ids (B, N_visible))``.
     The keys are those of ``VisionTransformer``, so the weights load there unchanged.
+
+    Args (besides ``MAEViT``'s):
+        in_channels (int): input channels (3: colour; 1: the depth encoder).
+        with_cls_token (bool): ``False`` drops the cls token and its position (the depth encoder: its tokens
+            only fill the decoder's depth grid).
     """
 
+    def __init__(self, *args, in_channels: int = 3, with_cls_token: bool = True, patch_cfg: dict = dict(),
+                 **kwargs) -> None:
+        super().__init__(*args, patch_cfg=dict(patch_cfg, in_channels=in_channels), **kwargs)
+        self.img_size = self.patch_embed.init_input_size  # (H, W)
+        self.patch_size = self.patch_embed.projection.kernel_size[0]
+        if not with_cls_token:  # MAEViT always builds one
+            self.cls_token, self.with_cls_token, self.num_extra_tokens = None, False, 0
+            self.pos_embed = nn.Parameter(self.pos_embed.data[:, 1:].clone(), requires_grad=False)
+
     def init_weights(self) -> None:
+        """``MAEViT.init_weights`` for non-square grids and without a cls token (fork of its three lines)."""
+        VisionTransformer.init_weights(self)
         if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
-            # MAEViT.init_weights would re-draw patch_embed / cls_token on top of the loaded (e.g. MAE) weights.
-            VisionTransformer.init_weights(self)
-            return
-        super().init_weights()
-        self.pos_embed.data.copy_(sincos_pos_embed(self.patch_resolution, self.embed_dims, cls_token=True))
+            return  # MAEViT would re-draw patch_embed / cls_token on top of the loaded (e.g. MAE) weights
+        self.pos_embed.data.copy_(sincos_pos_embed(self.patch_resolution, self.embed_dims, self.with_cls_token))
+        w = self.patch_embed.projection.weight.data
+        nn.init.xavier_uniform_(w.view(w.shape[0], -1))
+        if self.cls_token is not None:
+            nn.init.normal_(self.cls_token, std=.02)
 
     def forward(self, x: torch.Tensor, mask: Union[None, bool, torch.Tensor] = None):
         if mask is None or mask is False:
             return VisionTransformer.forward(self, x)
         if mask is True:  # MAE's own random masking
             return super().forward(x, mask=True)
-        patches = self.patch_embed(x)[0] + self.pos_embed[:, 1:]  # (B, N, C)
+        extra = self.num_extra_tokens
+        patches = self.patch_embed(x)[0] + self.pos_embed[:, extra:]  # (B, N, C)
         visible_ids = visible_ids_from_mask(mask)  # (B, Nv)
         x = gather_tokens(patches, visible_ids)  # (B, Nv, C)
-        cls_token = (self.cls_token + self.pos_embed[:, :1]).expand(x.shape[0], -1, -1)  # (B, 1, C)
-        x = torch.cat([cls_token, x], dim=1)  # (B, 1 + Nv, C)
+        if self.cls_token is not None:
+            cls_token = (self.cls_token + self.pos_embed[:, :1]).expand(x.shape[0], -1, -1)  # (B, 1, C)
+            x = torch.cat([cls_token, x], dim=1)  # (B, 1 + Nv, C)
         for layer in self.layers:
             x = layer(x)
         return self.norm1(x), visible_ids
 
 
 @MODELS.register_module()
-class Mask3DDepthEncoder(BaseModule):
-    """Light ViT over the visible depth patches: patch embed (1 channel) + fixed sin-cos positions + a few
-    transformer blocks. Input depth is the preprocessor's normalized depth (invalid = 0)."""
+class Mask3DDepthEncoder(Mask3DViT):
+    """The depth encoder: ``Mask3DViT`` over the 1-channel normalized depth (invalid = 0), no cls token, sized
+    by a few numbers. ``num_layers=0`` is a bare patch embedding (+ fixed positions and the final LayerNorm).
+
+    ``img_size`` / ``patch_size`` are filled in by ``Mask3D`` from its RGB backbone. Checkpoints written before
+    this class became a ``Mask3DViT`` (final norm named ``norm.``) load through ``_load_from_state_dict``.
+    """
 
     def __init__(self,
                  img_size: Union[int, Tuple[int, int]] = 224,
                  patch_size: int = 16,
-                 in_channels: int = 1,
                  embed_dims: int = 384,
                  num_layers: int = 4,
                  num_heads: int = 6,
                  mlp_ratio: float = 4.,
                  norm_cfg: dict = dict(type='LN', eps=1e-6),
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        img_size = to_2tuple(img_size)
-        self.patch_resolution = (img_size[0] // patch_size, img_size[1] // patch_size)
-        self.embed_dims = embed_dims
-        self.patch_embed = PatchEmbed(in_channels=in_channels, input_size=img_size, embed_dims=embed_dims,
-                                      conv_type='Conv2d', kernel_size=patch_size, stride=patch_size)
-        num_patches = self.patch_resolution[0] * self.patch_resolution[1]
-        self.pos_embed = nn.Parameter(torch.zeros(1, num_patches, embed_dims), requires_grad=False)
-        self.layers = ModuleList([
-            TransformerEncoderLayer(embed_dims, num_heads, int(mlp_ratio * embed_dims), qkv_bias=True,
-                                    norm_cfg=norm_cfg) for _ in range(num_layers)])
-        self.norm = build_norm_layer(norm_cfg, embed_dims)
+        arch = dict(embed_dims=embed_dims, num_layers=num_layers, num_heads=num_heads,
+                    feedforward_channels=int(mlp_ratio * embed_dims))
+        super().__init__(arch=arch, img_size=to_2tuple(img_size), patch_size=patch_size, in_channels=1,
+                         with_cls_token=False, out_indices=-1 if num_layers else 0, norm_cfg=norm_cfg,
+                         init_cfg=init_cfg)
 
-    def init_weights(self) -> None:
-        super().init_weights()
-        self.pos_embed.data.copy_(sincos_pos_embed(self.patch_resolution, self.embed_dims, cls_token=False))
-        w = self.patch_embed.projection.weight.data
-        nn.init.xavier_uniform_(w.view(w.shape[0], -1))
-
-    def forward(self, depth: torch.Tensor, mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """depth (B, 1, H, W), mask (B, N) -> (visible tokens (B, Nv, C), visible_ids (B, Nv))."""
-        patches = self.patch_embed(depth)[0] + self.pos_embed  # (B, N, C)
-        visible_ids = visible_ids_from_mask(mask)
-        x = gather_tokens(patches, visible_ids)  # (B, Nv, C)
-        for layer in self.layers:
-            x = layer(x)
-        return self.norm(x), visible_ids
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        for name in ('weight', 'bias'):  # the pre-Mask3DViT depth encoder called its final LayerNorm `norm`
+            if prefix + f'norm.{name}' in state_dict and prefix + f'ln1.{name}' not in state_dict:
+                state_dict[prefix + f'ln1.{name}'] = state_dict.pop(prefix + f'norm.{name}')
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

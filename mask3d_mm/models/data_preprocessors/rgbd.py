@@ -1,4 +1,4 @@
-"""Batches RGB-D samples packed by ``PackRGBDInputs`` into one normalized (B, 4, H, W) tensor."""
+"""Batches RGB-D samples packed by ``PackRGBDInputs`` into one (B, 4, H, W) tensor: normalized RGB + metres."""
 from typing import Optional, Sequence
 
 import torch
@@ -8,12 +8,12 @@ from mmpretrain.registry import MODELS
 
 @MODELS.register_module()
 class RGBDDataPreprocessor(ImgDataPreprocessor):
-    """Normalize colour and depth separately and return ``inputs`` = (B, 4, H, W): normalized RGB then normalized
-    depth, where invalid depth (0) becomes exactly 0 (the dataset mean) instead of a large negative value.
+    """Return ``inputs`` = (B, 4, H, W): normalized RGB, then the depth in metres (0 = invalid), stacked once
+    from each DataSample's ``gt_depth``. The depth stays in metres there because it is the loss target and its
+    zeros mark invalid pixels; ``normalize_depth`` gives the depth encoder's input (invalid -> exactly 0, the
+    dataset mean, instead of a large negative value).
 
-    The colour channel swap (``bgr_to_rgb``) and ``mean``/``std`` touch the 3 colour channels only; the depth
-    comes from each DataSample's ``gt_depth`` (metres, 0 = invalid), which stays there unnormalized so the loss
-    still knows which pixels are invalid.
+    The colour channel swap (``bgr_to_rgb``) and ``mean``/``std`` touch the 3 colour channels only.
 
     Args:
         mean, std (Sequence[float]): colour statistics (0-255 scale), e.g. ImageNet's.
@@ -33,6 +33,7 @@ class RGBDDataPreprocessor(ImgDataPreprocessor):
         self.depth_std = depth_std
 
     def normalize_depth(self, depth: torch.Tensor) -> torch.Tensor:
+        """(B, 1, H, W) metres, 0 = invalid -> standardized depth, invalid = 0."""
         return torch.where(depth > 0, (depth - self.depth_mean) / self.depth_std, torch.zeros_like(depth))
 
     def forward(self, data: dict, training: bool = False) -> dict:
@@ -43,5 +44,5 @@ class RGBDDataPreprocessor(ImgDataPreprocessor):
         data = super().forward(data, training)
         rgb = data['inputs']  # (B, 3, H, W)
         depth = torch.stack([sample.gt_depth for sample in data['data_samples']]).to(rgb)  # (B, 1, H, W)
-        data['inputs'] = torch.cat([rgb, self.normalize_depth(depth)], dim=1)  # (B, 4, H, W)
+        data['inputs'] = torch.cat([rgb, depth], dim=1)  # (B, 4, H, W): normalized RGB, metres
         return data

@@ -2,6 +2,7 @@
 from typing import Tuple
 
 import torch
+import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
@@ -15,7 +16,7 @@ class Mask3DDepthHead(BaseModule):
     mean / std of its VALID pixels only, so the model learns relative shape rather than absolute scale.
 
     Args:
-        patch_size (int): ViT patch size.
+        patch_size (int): ViT patch size (``Mask3D`` fills it in from its backbone).
         criterion (str): ``'L1'`` or ``'L2'``.
         norm_depth (bool): per-patch normalization of the target.
     """
@@ -32,17 +33,13 @@ class Mask3DDepthHead(BaseModule):
 
     def patchify(self, depth: torch.Tensor) -> torch.Tensor:
         """(B, 1, H, W) -> (B, N, p*p), patches in row-major order like the ViT's tokens."""
-        p = self.patch_size
-        batch_size, _, height, width = depth.shape
-        x = depth.reshape(batch_size, height // p, p, width // p, p)
-        return x.permute(0, 1, 3, 2, 4).reshape(batch_size, (height // p) * (width // p), p * p)
+        return F.pixel_unshuffle(depth, self.patch_size).flatten(2).transpose(1, 2)
 
     def unpatchify(self, patches: torch.Tensor, hw: Tuple[int, int]) -> torch.Tensor:
         """(B, N, p*p) -> (B, 1, H, W)."""
         p = self.patch_size
-        rows, cols = hw[0] // p, hw[1] // p
-        x = patches.reshape(patches.shape[0], rows, cols, p, p).permute(0, 1, 3, 2, 4)
-        return x.reshape(patches.shape[0], 1, rows * p, cols * p)
+        grid = patches.transpose(1, 2).reshape(patches.shape[0], p * p, hw[0] // p, hw[1] // p)
+        return F.pixel_shuffle(grid, p)
 
     def patch_stats(self, target: torch.Tensor, valid: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """Mean and std (B, N, 1) of each patch's valid pixels (0 / 1 for patches without valid pixels)."""

@@ -28,6 +28,11 @@ class Mask3DDecoder(MAEPretrainDecoder):
     ``predict_rgb=True`` (Mask3D+MAE) the RGB stream becomes a full grid too, with MAE's mask token.
     The decoder blocks, norm, embedding and ``decoder_pred`` (-> p*p depth values) are MAE's.
 
+    Grid and widths (``num_patches``, ``patch_resolution``, ``patch_size``, ``embed_dim``, ``depth_embed_dim``)
+    are filled in by ``Mask3D`` from its encoders. ``depth_embed_dim=None``: the model has no depth encoder
+    (depth mask ratio 1.0), the depth grid is all mask tokens. ``depth_latent=None`` in ``forward`` does the
+    same for one call (the diagnostics' "depth tokens removed").
+
     Returns ``(depth_pred (B, N, p*p), rgb_pred (B, N, p*p*3) or None)``.
     """
 
@@ -35,7 +40,7 @@ class Mask3DDecoder(MAEPretrainDecoder):
                  num_patches: int = 196,
                  patch_size: int = 16,
                  embed_dim: int = 768,
-                 depth_embed_dim: int = 384,
+                 depth_embed_dim: Optional[int] = 384,
                  decoder_embed_dim: int = 512,
                  decoder_depth: int = 8,
                  decoder_num_heads: int = 16,
@@ -52,7 +57,7 @@ class Mask3DDecoder(MAEPretrainDecoder):
         self.patch_resolution = tuple(patch_resolution) if patch_resolution else (side, side)
         if self.patch_resolution[0] * self.patch_resolution[1] != num_patches:
             raise ValueError(f'patch_resolution {self.patch_resolution} does not hold {num_patches} patches')
-        self.depth_decoder_embed = nn.Linear(depth_embed_dim, decoder_embed_dim)
+        self.depth_decoder_embed = nn.Linear(depth_embed_dim, decoder_embed_dim) if depth_embed_dim else None
         self.depth_mask_token = nn.Parameter(torch.zeros(1, 1, decoder_embed_dim))
         self.modality_embed = nn.Parameter(torch.zeros(2, decoder_embed_dim))  # row 0: RGB, row 1: depth
         if predict_rgb:
@@ -69,9 +74,9 @@ class Mask3DDecoder(MAEPretrainDecoder):
             if token is not None:
                 nn.init.normal_(token, std=.02)
 
-    def forward(self, rgb_latent: torch.Tensor, rgb_visible_ids: torch.Tensor, depth_latent: torch.Tensor,
-                depth_visible_ids: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
-        """rgb_latent (B, 1 + Nr, C) with cls first, depth_latent (B, Nd, Cd), ids (B, Nr) / (B, Nd)."""
+    def forward(self, rgb_latent: torch.Tensor, rgb_visible_ids: torch.Tensor, depth_latent: Optional[torch.Tensor],
+                depth_visible_ids: Optional[torch.Tensor]) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """rgb_latent (B, 1 + Nr, C) with cls first, depth_latent (B, Nd, Cd) or None, ids (B, Nr) / (B, Nd)."""
         pos = self.decoder_pos_embed  # (1, 1 + N, D)
         patch_pos = pos[:, 1:]  # (1, N, D)
         rgb = self.decoder_embed(rgb_latent)  # (B, 1 + Nr, D)
@@ -81,8 +86,11 @@ class Mask3DDecoder(MAEPretrainDecoder):
             rgb_tokens = rgb[:, 1:] + rgb_pos  # (B, Nr, D)
         else:
             rgb_tokens = fill_grid(rgb[:, 1:], rgb_visible_ids, self.mask_token, self.num_patches) + patch_pos
-        depth = self.depth_decoder_embed(depth_latent)  # (B, Nd, D)
-        depth_tokens = fill_grid(depth, depth_visible_ids, self.depth_mask_token, self.num_patches) + patch_pos
+        if depth_latent is None:  # no depth token: the whole depth grid is mask tokens
+            depth_tokens = self.depth_mask_token.to(rgb.dtype).expand(rgb.shape[0], self.num_patches, -1) + patch_pos
+        else:
+            depth = self.depth_decoder_embed(depth_latent)  # (B, Nd, D)
+            depth_tokens = fill_grid(depth, depth_visible_ids, self.depth_mask_token, self.num_patches) + patch_pos
         x = torch.cat([cls_token, rgb_tokens + self.modality_embed[0], depth_tokens + self.modality_embed[1]],
                       dim=1)  # (B, 1 + Nr + N, D), Nr = N with predict_rgb
         for block in self.decoder_blocks:

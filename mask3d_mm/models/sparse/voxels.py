@@ -1,16 +1,21 @@
 """A sparse voxel tensor and the coordinate hash the pure-PyTorch convolutions look neighbours up in.
 
 Coordinates are ``(N, 4)`` int64 rows ``[batch, x, y, z]`` in units of the finest voxel; a tensor at stride ``s``
-only holds coordinates that are multiples of ``s``. The hash packs a row into one int64 key and lookups are a
-``torch.searchsorted`` over the sorted keys, so the same code runs on CPU and GPU.
+only holds coordinates that are multiples of ``s``. A row is packed into one int64 key by ``geometry.pack_keys``
+and looked up with ``geometry.lookup_keys`` (one ``searchsorted`` over the sorted keys), so the same code runs on
+CPU and GPU and shares its key maths with pair mining and the Pri3D geo loss.
 """
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, Optional
 
 import torch
 
-COORD_BITS = 20  # per spatial axis: coordinates in [0, 2**20) voxels (20 km at 2 cm)
+from mask3d_mm import geometry
+
+COORD_BITS = 19  # per spatial axis: coordinates in [0, 2**19) voxels (10 km at 2 cm)
 COORD_LIMIT = 1 << COORD_BITS
+BATCH_BITS = 63 - 3 * COORD_BITS  # batch indices in [0, 64)
+KEY_BITS = (BATCH_BITS, COORD_BITS, COORD_BITS, COORD_BITS)
 
 
 @dataclass
@@ -28,37 +33,43 @@ class SparseVoxels:
         return replace(self, feats=feats)
 
 
+def in_key_range(coords):
+    """``(N,)`` bool: rows whose batch and x, y, z fit their key fields."""
+    limits = coords.new_tensor([1 << bits for bits in KEY_BITS])  # (4,)
+    return ((coords >= 0) & (coords < limits)).all(dim=1)
+
+
 def check_coords(coords):
     """Coordinates must be non-negative (spconv's grid starts at 0) and fit the hash."""
     if coords.dim() != 2 or coords.shape[1] != 4:
         raise ValueError(f'voxel coords must be (N, 4) [batch, x, y, z], got {tuple(coords.shape)}')
-    if coords.numel() and (coords[:, 1:].min() < 0 or coords[:, 1:].max() >= COORD_LIMIT):
-        raise ValueError(f'voxel coords must lie in [0, {COORD_LIMIT}); shift each chunk to start at 0')
+    if coords.numel() and not bool(in_key_range(coords).all()):
+        raise ValueError(f'voxel coords must lie in [0, {COORD_LIMIT}) (shift each chunk to start at 0) and batch '
+                         f'indices in [0, {1 << BATCH_BITS})')
 
 
 def hash_coords(coords):
-    """Pack ``[batch, x, y, z]`` rows into int64 keys (batch gets the top bits)."""
-    coords = coords.long()  # (N, 4)
-    key = coords[:, 0]
-    for axis in (1, 2, 3):
-        key = (key << COORD_BITS) | coords[:, axis]
-    return key  # (N,)
+    """Pack ``[batch, x, y, z]`` rows ``(N, 4)`` into int64 keys ``(N,)`` (batch gets the top bits); rows must
+    pass ``check_coords``."""
+    return geometry.pack_keys(coords.long(), KEY_BITS)
 
 
 class CoordIndex:
-    """Sorted keys of a coordinate set; ``lookup`` returns row indices (-1 where a query is absent)."""
+    """Sorted keys of a coordinate set; ``lookup`` returns row indices (-1 where a query is absent, including
+    queries outside the key range, e.g. a neighbour at x = -1)."""
 
     def __init__(self, coords):
-        keys = hash_coords(coords)
-        self.sorted_keys, self.order = torch.sort(keys)
+        check_coords(coords)
+        self.sorted_keys, self.order = torch.sort(hash_coords(coords))
 
     def lookup(self, query_coords):
-        query = hash_coords(query_coords)  # (M,)
-        if self.sorted_keys.numel() == 0:
-            return torch.full_like(query, -1)
-        pos = torch.searchsorted(self.sorted_keys, query).clamp(max=self.sorted_keys.numel() - 1)
-        found = self.sorted_keys[pos] == query
-        return torch.where(found, self.order[pos], torch.full_like(pos, -1))  # (M,)
+        if self.order.numel() == 0:
+            return torch.full(query_coords.shape[:1], -1, dtype=torch.long, device=query_coords.device)
+        inside = in_key_range(query_coords)  # (M,)
+        query = hash_coords(torch.where(inside[:, None], query_coords, torch.zeros_like(query_coords)))  # (M,)
+        rows = geometry.lookup_keys(self.sorted_keys, query)  # (M,) positions in sorted order
+        found = inside & (rows >= 0)
+        return torch.where(found, self.order[rows.clamp(min=0)], torch.full_like(rows, -1))  # (M,)
 
 
 def kernel_offsets(kernel_size, device):

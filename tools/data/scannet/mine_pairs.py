@@ -1,12 +1,18 @@
 """Mine Pri3D frame pairs (>= min overlap) and 2 cm scene voxel chunks from frames in the ScanNet layout.
 
-    python tools/data/scannet/mine_pairs.py --frames-root data/scannet/frames --out data/scannet/pri3d/pairs.txt \
-        --min-overlap 0.3 --workers 8 [--frame-skip 25] [--split train]
+    python tools/data/scannet/mine_pairs.py --frames-root data/scannet --out data/scannet/pri3d/pairs.txt \
+        --min-overlap 0.3 --workers 8 [--frame-skip 1] [--split train] [--overwrite]
 
 Overlap definition (Pri3D's, 5 cm voxels): see ``mask3d_mm/data_prep/pair_mining.py``.
 Writes ``pairs.txt`` (colour paths relative to --frames-root, then the overlap) and, next to it,
-``pairs/<scene>.txt`` + ``chunks/<scene>.npz`` per scene. Per-scene files are written atomically, and scenes whose
-files exist are skipped, so an interrupted run resumes where it stopped.
+``pairs/<scene>.txt`` + ``chunks/<scene>.npz`` per scene, and ``pairs/<scene>.json`` recording the options and
+frames they came from. Per-scene files are written atomically; a scene recorded with the same options and frames is
+skipped, so an interrupted run resumes where it stopped. Scenes recorded with other options stop the run with one
+error line (``--overwrite`` re-mines them); a scene whose frames changed is mined again. Scenes without pairs are
+counted in the summary with the reason (fewer than 2 frames after the frame skip, or no pair above the overlap).
+
+``--frame-skip`` counts positions in each scene's frame list: frames extracted with ``extract_sens.py --frame-skip
+25`` are already every 25th raw frame, so mine them with ``--frame-skip 1`` (the default).
 """
 import argparse
 import os.path as osp
@@ -15,7 +21,14 @@ from multiprocessing import Pool
 
 from tqdm import tqdm
 
-from mask3d_mm.data_prep.pair_mining import list_scenes, merge_pair_files, process_scene
+from mask3d_mm.data_prep.pair_mining import (
+    check_previous_options,
+    format_summary,
+    list_scenes,
+    merge_pair_files,
+    mining_options,
+    process_scene,
+)
 from mask3d_mm.utils.cli import run_cli
 
 
@@ -24,7 +37,9 @@ def parse_args(argv=None):
     parser.add_argument('--frames-root', required=True, help='root of the frame layout (<root>/<scene>/depth/...)')
     parser.add_argument('--out', required=True, help='output pairs file; per-scene results go next to it')
     parser.add_argument('--min-overlap', type=float, default=0.3, help='keep pairs with at least this overlap')
-    parser.add_argument('--frame-skip', type=int, default=25, help='use every N-th frame of a scene')
+    parser.add_argument('--frame-skip', type=int, default=1,
+                        help='use every N-th frame of a scene\'s frame list (default 1: extracted frames are '
+                             'already subsampled by extract_sens.py --frame-skip)')
     parser.add_argument('--voxel-size', type=float, default=0.05, help='voxel size (m) of the overlap test')
     parser.add_argument('--match-radius', type=float, default=1.5,
                         help='a pixel matches a voxel of the other frame within this many voxels (centre distance)')
@@ -33,22 +48,27 @@ def parse_args(argv=None):
     parser.add_argument('--no-chunks', action='store_true', help='skip the scene voxel chunks (view loss only)')
     parser.add_argument('--split', default=None, help='scene list splits/<split>.txt (default: all scenes)')
     parser.add_argument('--workers', type=int, default=1)
-    return parser.parse_args(argv)
+    parser.add_argument('--overwrite', action='store_true', help='re-mine scenes recorded with other options')
+    args = parser.parse_args(argv)
+    if args.frame_skip < 1:
+        parser.error('--frame-skip must be >= 1')
+    return args
 
 
 def main(argv=None):
     args = parse_args(argv)
     scenes = list_scenes(args.frames_root, args.split)
     work_dir = osp.dirname(osp.abspath(args.out))
-    job = partial(process_scene, args.frames_root, work_dir=work_dir, min_overlap=args.min_overlap,
-                  frame_skip=args.frame_skip, voxel_size=args.voxel_size, match_radius=args.match_radius,
-                  pixel_stride=args.pixel_stride,
-                  chunk_voxel_size=None if args.no_chunks else args.chunk_voxel_size)
+    options = mining_options(min_overlap=args.min_overlap, frame_skip=args.frame_skip, voxel_size=args.voxel_size,
+                             pixel_stride=args.pixel_stride, match_radius=args.match_radius,
+                             chunk_voxel_size=None if args.no_chunks else args.chunk_voxel_size)
+    if not args.overwrite:
+        check_previous_options(work_dir, scenes, options)  # before any work: one error line, nothing written
+    job = partial(process_scene, args.frames_root, work_dir=work_dir, overwrite=args.overwrite, **options)
     with Pool(args.workers) if args.workers > 1 else _Serial() as pool:
-        for _ in tqdm(pool.imap_unordered(job, scenes), total=len(scenes), desc='scenes'):
-            pass
+        results = list(tqdm(pool.imap_unordered(job, scenes), total=len(scenes), desc='scenes'))
     total = merge_pair_files(work_dir, scenes, args.out)
-    print(f'{total} pairs from {len(scenes)} scenes -> {args.out}')
+    print(format_summary(sorted(results, key=lambda r: r.scene_id), total, args.out, args.frame_skip))
 
 
 class _Serial:

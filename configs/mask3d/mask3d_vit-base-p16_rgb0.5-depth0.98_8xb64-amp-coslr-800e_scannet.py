@@ -1,0 +1,3 @@
+# Shortcut ablation: almost no visible depth (2 %) and half the colour, so depth must come from RGB.
+_base_ = './mask3d_vit-base-p16_8xb64-amp-coslr-800e_scannet.py'
+model = dict(rgb_mask_ratio=0.5, depth_mask_ratio=0.98)
