@@ -69,6 +69,7 @@ bench: env
 	$(PY) tools/benchmarks/bench_sens.py
 	$(PY) tools/benchmarks/bench_pairs.py
 	$(PY) tools/benchmarks/bench_pretrain.py
+	$(PY) tools/benchmarks/bench_pri3d.py
 
 # Does the 3D prior help? Pretrain scratch / MAE / Mask3D / Mask3D+MAE / Pri3D-view on the synthetic world with equal
 # budgets, fine-tune each (3 seeds, full and 10 % data), write work_dirs/study/results.{md,json} + plot

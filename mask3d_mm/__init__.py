@@ -5,5 +5,6 @@ compatibility shims and registers every dataset, transform, model, hook and opti
 upstream registries (mmpretrain / mmseg / mmdet).
 """
 from .utils import compat  # noqa: F401,I001  (first: shims must be active before anything loads checkpoints)
+from .utils import pretrained  # noqa: F401,E402,I001  (offline-aware torchvision:// and https:// checkpoint loaders)
 from . import datasets, engine, evaluation, models, visualization  # noqa: F401,E402  (registration)
 from .version import __version__  # noqa: F401,E402

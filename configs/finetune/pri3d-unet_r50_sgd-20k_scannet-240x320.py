@@ -17,14 +17,13 @@ model = dict(
         seg_pad_val=255,
         size=crop_size),
     backbone=dict(
-        type='ResNetUNet',
+        type='ResNetUNet',  # official Res50UNet: up-projection decoder, additive skips, 128 channels at 1/2 res
         depth=50,
-        decoder_channels=(256, 128, 64, 64),
         init_cfg=dict(type='Pretrained', checkpoint='pretrain/pri3d_r50_unet.pth', prefix='backbone.')),
     decode_head=dict(
         type='FCNHead',
-        in_channels=64,
-        channels=64,
+        in_channels=128,
+        channels=128,
         num_convs=0,
         concat_input=False,
         dropout_ratio=0.0,

@@ -3,15 +3,14 @@
 # Data: frames in the ScanNet layout under data_root, pairs mined with
 #   python tools/data/scannet/mine_pairs.py --frames-root data/scannet/frames \
 #       --out data/scannet/frames/pri3d/pairs.txt --min-overlap 0.3 --frame-skip 25 --split train --workers 8
-# ImageNet init of the encoder: set `imagenet_checkpoint` to a local mmpretrain ResNet checkpoint (no download).
+# Encoder: ImageNet (torchvision) weights, which the paper calls critical (sec. 4); mmengine downloads them into torch
+# hub's cache on first use (offline: place the file where the error message says). From scratch: the `-scratch`
+# variant.
 _base_ = 'mmpretrain::_base_/default_runtime.py'
 custom_imports = dict(imports=['mask3d_mm'], allow_failed_imports=False)
 default_scope = 'mmpretrain'
 
 data_root = 'data/scannet/frames/'
-imagenet_checkpoint = None  # e.g. 'pretrain/resnet50_8xb32_in1k.pth'
-encoder_init = None if imagenet_checkpoint is None else dict(
-    type='Pretrained', checkpoint=imagenet_checkpoint, prefix='backbone.')
 
 # Colour jitter runs torchvision's ColorJitter on a PIL image: mmcv's adjust_hue (behind mmpretrain's ColorJitter,
 # both backends) computes np.uint8(negative hue shift), an OverflowError under numpy 2.
@@ -42,10 +41,11 @@ model = dict(
     mode='view',
     data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[123.675, 116.28, 103.53],
                            std=[58.395, 57.12, 57.375], to_rgb=True),
-    backbone=dict(type='ResNetUNet', depth=50, decoder_channels=(256, 128, 64, 64),
-                  encoder_cfg=dict(init_cfg=encoder_init)),
-    feat_channels=64,
-    num_samples=1024,
+    # official Res50UNet: up-projection decoder with additive skips, 128 channels at 1/2 resolution
+    backbone=dict(type='ResNetUNet', depth=50,
+                  encoder_cfg=dict(init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50'))),
+    feat_channels=128,
+    num_samples=1024,  # per pair, with replacement when fewer matches exist (official)
     depth_tol=0.05,  # also the occlusion margin: a surface this much in front hides a pixel
     loss=dict(type='PointInfoNCE', temperature=0.4, symmetric=True))
 

@@ -1,5 +1,6 @@
 """Converted Mask3D / Pri3D checkpoints initialise the fine-tuning backbones with no missing encoder keys."""
 import importlib.util
+import os
 import os.path as osp
 
 import pytest
@@ -9,17 +10,14 @@ from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import _load_checkpoint_with_prefix
 
 import mask3d_mm  # noqa: F401
+from tests.conftest import load_tool as load_repo_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TWINS = osp.join(REPO, 'configs', 'finetune', 'synthetic')
 
 
 def load_tool(name):
-    path = osp.join(REPO, 'tools', 'model_converters', f'{name}.py')
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_repo_tool(f'tools/model_converters/{name}.py')
 
 
 def build(config, scope, **backbone_overrides):
@@ -72,7 +70,7 @@ def test_pri3d_unet_and_encoder_checkpoints_initialise_seg_and_det_backbones(tmp
     from mask3d_mm.models.backbones.resnet_unet import ResNetUNet
     converter = load_tool('pri3d_to_backbone')
     torch.manual_seed(0)
-    pretrained = ResNetUNet(depth=18, decoder_channels=(32, 32, 16, 16))
+    pretrained = ResNetUNet(depth=18, out_channels=16)
     save_pretraining_checkpoint(tmp_path / 'pri3d.pth', pretrained, 'point_head.proj')
     state_dict = converter.load_state_dict(str(tmp_path / 'pri3d.pth'))
     for target in ('unet', 'encoder'):
@@ -99,3 +97,58 @@ def test_vit_b_configs_take_a_vit_b_checkpoint(tmp_path, config):
     scope = 'mmdet' if config.startswith('mask-rcnn') else 'mmseg'
     model = build(osp.join(REPO, 'configs', 'finetune', config), scope)
     assert_loads_exactly(model.backbone, str(tmp_path / 'vit.pth'))
+
+
+@pytest.fixture
+def hub_dir(tmp_path):
+    """A private torch hub cache: what mmengine downloads into on a connected machine."""
+    previous = torch.hub.get_dir()
+    torch.hub.set_dir(str(tmp_path / 'hub'))
+    yield tmp_path / 'hub'
+    torch.hub.set_dir(previous)
+
+
+def test_imagenet_keys_land_in_the_pri3d_encoder(hub_dir):
+    """The real R18 Pri3D config's ``torchvision://resnet18`` init, served from the hub cache (a locally written
+    checkpoint of torchvision's layout): every encoder weight is the checkpoint's."""
+    import torchvision
+
+    from mask3d_mm.utils.pretrained import hub_cache_path, torchvision_url
+    torch.manual_seed(0)
+    imagenet = torchvision.models.resnet18().state_dict()  # random weights, torchvision's keys
+    cached = hub_cache_path(torchvision_url('torchvision://resnet18'))
+    os.makedirs(osp.dirname(cached), exist_ok=True)
+    torch.save(imagenet, cached)
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'pri3d', 'pri3d-view_resnet18-unet_8xb8_scannet.py'))
+    init_default_scope('mmpretrain')
+    from mmpretrain.registry import MODELS
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    encoder = model.backbone.encoder.state_dict()
+    loaded = [key for key in encoder if not key.endswith('num_batches_tracked')]
+    assert len(loaded) == len([k for k in imagenet if not k.startswith('fc.') and 'num_batches' not in k])
+    for key in loaded:
+        torch.testing.assert_close(encoder[key], imagenet[key], msg=key)
+
+
+def test_missing_imagenet_checkpoint_offline_is_one_clear_error(hub_dir, monkeypatch, capsys):
+    """No file in the cache and no network: a ConfigError naming the file and where to put it, which the tools
+    print as one ``error:`` line (exit 2) -- never a silent random init."""
+    from urllib.error import URLError
+
+    import mmengine.runner.checkpoint as mm_checkpoint
+
+    from mask3d_mm.utils.cli import run_cli
+    from mask3d_mm.utils.errors import ConfigError
+
+    def offline(url, **kwargs):
+        raise URLError('[Errno -3] Temporary failure in name resolution')
+    monkeypatch.setattr(mm_checkpoint, 'load_url', offline)
+    model = build(osp.join(REPO, 'configs', 'finetune', 'mask-rcnn_r50-in1k_fpn_1x_scannet.py'), 'mmdet')
+    with pytest.raises(ConfigError, match=r'place resnet50-\w+\.pth at .*hub.checkpoints.*init_cfg=None'):
+        model.init_weights()
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(model.init_weights)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith('error: cannot download the pretrained checkpoint torchvision://')

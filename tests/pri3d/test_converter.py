@@ -20,7 +20,7 @@ def converter(repo):
 
 @pytest.fixture(scope='module')
 def pri3d_checkpoint(tmp_path_factory):
-    backbone = dict(type='ResNetUNet', depth=18, decoder_channels=(32, 32, 16, 16))
+    backbone = dict(type='ResNetUNet', depth=18, out_channels=16)
     model = MODELS.build(dict(type='Pri3D', mode='geo', backbone=backbone, feat_channels=16,
                               backbone3d=dict(type='SparseUNet3D', channels=(4, 8), out_channels=8),
                               feat3d_channels=8, proj_channels=8))
@@ -51,11 +51,11 @@ def test_unet_loads_into_segmentation_backbone_without_missing_keys(converter, p
     converter.main([str(src), str(dst), '--target', 'unet'])
     state_dict = torch.load(dst)['state_dict']
     assert not any('backbone3d' in k or 'head' in k for k in state_dict)
-    unet = SEG_MODELS.build(dict(type='ResNetUNet', depth=18, decoder_channels=(32, 32, 16, 16)))
+    unet = SEG_MODELS.build(dict(type='ResNetUNet', depth=18, out_channels=16))
     result = unet.load_state_dict(strip(state_dict), strict=False)
     assert result.missing_keys == [] and result.unexpected_keys == []
-    assert torch.equal(state_dict['backbone.decoder.3.conv2.conv.weight'],
-                       original['backbone.decoder.3.conv2.conv.weight'])
+    for key in ('backbone.decoder.3.shortcut.conv.weight', 'backbone.out_proj.weight'):
+        assert torch.equal(state_dict[key], original[key])
 
 
 def test_non_pri3d_checkpoint_is_a_clear_error(converter, tmp_path):
@@ -63,3 +63,15 @@ def test_non_pri3d_checkpoint_is_a_clear_error(converter, tmp_path):
     torch.save(dict(state_dict={'backbone.conv1.weight': torch.zeros(1)}), src)
     with pytest.raises(mask3d_mm.utils.errors.DataError, match='not a Pri3D checkpoint'):
         converter.main([str(src), str(tmp_path / 'out.pth')])
+
+
+def test_checkpoint_with_the_previous_concat_decoder_still_converts_and_loads(converter, tmp_path, capsys):
+    backbone = dict(type='ResNetUNet', depth=18, decoder='concat', decoder_channels=(32, 32, 16, 16))
+    old = MODELS.build(dict(type='Pri3D', mode='view', backbone=backbone, feat_channels=16))
+    src, dst = tmp_path / 'old.pth', tmp_path / 'unet.pth'
+    torch.save(dict(meta=dict(), state_dict=old.state_dict()), src)
+    converter.main([str(src), str(dst), '--target', 'unet'])
+    assert "decoder='concat'" in capsys.readouterr().out
+    unet = SEG_MODELS.build(backbone)
+    result = unet.load_state_dict(strip(torch.load(dst)['state_dict']), strict=False)
+    assert result.missing_keys == [] and result.unexpected_keys == []

@@ -64,7 +64,8 @@ def test_tiny_config_trains_with_the_runner(pri3d_world, tmp_path):
     assert any(k.startswith('backbone3d.') for k in state_dict)
 
 
-@pytest.mark.parametrize('name', sorted(p.name for p in CONFIG_DIR.glob('*.py')))
+# '-scratch' variants differ from their base only in the encoder's init_cfg, which this test never applies
+@pytest.mark.parametrize('name', sorted(p.name for p in CONFIG_DIR.glob('*.py') if '-scratch' not in p.name))
 def test_every_config_builds_and_runs_one_step(name, pri3d_world, tmp_path):
     cfg = config_on_world(CONFIG_DIR / name, pri3d_world, tmp_path, batch_size=1)
     cfg.train_dataloader.dataset.with_chunks = 'geo' in cfg.model.mode

@@ -2,8 +2,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mask3d_mm.models.backbones.sparse_unet import SparseUNet3D
+from mask3d_mm.models.backbones.sparse_unet import RES_UNET34, SparseResBlock, SparseUNet3D
 from mask3d_mm.models.sparse import DownConv3d, SparseVoxels, SubMConv3d, UpConv3d, spconv_available
+from mask3d_mm.models.sparse.functional import apply_kernel_map, submanifold_kernel_map
 
 
 def dense_grid(size, channels, batch=1):
@@ -64,10 +65,58 @@ def test_gradcheck_double_precision():
     assert torch.autograd.gradcheck(lambda f, w: net(coords, f), (feats, weight), eps=1e-6, atol=1e-5)
 
 
-@pytest.mark.skipif(not spconv_available(), reason='spconv (pip install spconv==2.3.8 cumm) is not installed')
-def test_spconv_backend_matches_torch_backend_on_cpu():
+def test_kernel_5_submanifold_conv_equals_dense_convolution_on_a_full_grid():
     torch.manual_seed(0)
-    net = SparseUNet3D(3, (8, 16, 32), 6).eval()
+    coords, feats = dense_grid(5, 2)
+    subm = SubMConv3d(2, 3, kernel_size=5).double()
+    weight = subm.weight.reshape(5, 5, 5, 2, 3).permute(4, 3, 0, 1, 2)  # (C_out, C_in, 5, 5, 5)
+    expected = F.conv3d(to_dense(feats, 5), weight, padding=2)
+    assert torch.allclose(to_dense(subm(SparseVoxels(coords, feats)).feats, 5), expected)
+
+
+def test_hand_written_backward_of_the_sparse_conv_passes_gradcheck():
+    """Every weight and input entry against finite differences (the backward does not depend on the kernel size;
+    the 5x5x5 forward is checked against a dense conv above)."""
+    torch.manual_seed(0)
+    coords, feats = random_voxels(num=16, extent=4, batch=1, channels=2, dtype=torch.float64)
+    weight = SubMConv3d(2, 2).double().weight
+    kernel_map = submanifold_kernel_map(coords, 1)
+    assert sum(len(rows) for rows, _ in kernel_map) > 2 * len(coords)  # neighbours exist, not just the centre
+    feats.requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda f, w: apply_kernel_map(f, w, kernel_map, len(coords)),
+                                    (feats, weight), eps=1e-6, atol=1e-5)
+
+
+def count_blocks(levels):
+    return [sum(isinstance(m, SparseResBlock) for m in level) for level in levels]
+
+
+def test_res_unet34_has_the_paper_depth_per_level():
+    net = SparseUNet3D(3, **RES_UNET34)
+    assert net.stem[0].kernel_size == 5 and count_blocks([net.stem]) == [0]
+    assert count_blocks(net.down) == [2, 3, 4, 6]  # MinkUNet34: ResNet-34's encoder depth
+    assert count_blocks(net.up) == [2, 2, 2, 2]
+    assert [level[0].out_channels for level in net.down] == [32, 64, 128, 256]
+    assert [level[0].out_channels for level in reversed(net.up)] == [256, 128, 96, 96]
+    assert net.head.out_features == 96
+
+
+def test_default_layout_keeps_the_checkpoint_keys_of_the_first_3d_unet():
+    keys = set(SparseUNet3D(3, (8, 16, 32), 6).state_dict())
+    assert {'stem.0.weight', 'stem.2.conv1.weight', 'down.1.0.weight', 'down.1.2.conv2.weight',
+            'up.0.0.weight', 'up.0.2.shortcut.0.weight', 'up.1.2.conv1.weight', 'head.weight'} <= keys
+    assert not any(key.startswith(('stem.3', 'down.0.3', 'up.0.3')) for key in keys)
+
+
+SMALL_RES_UNET34 = dict(RES_UNET34, channels=(4, 4, 8, 8, 16), decoder_channels=(16, 8, 6, 6), out_channels=6)
+
+
+@pytest.mark.skipif(not spconv_available(), reason='spconv (pip install spconv==2.3.8 cumm) is not installed')
+@pytest.mark.parametrize('layout', [dict(channels=(8, 16, 32), out_channels=6), SMALL_RES_UNET34],
+                         ids=['first', 'res-unet34'])
+def test_spconv_backend_matches_torch_backend_on_cpu(layout):
+    torch.manual_seed(0)
+    net = SparseUNet3D(3, **layout).eval()
     for module in net.modules():  # non-trivial BN statistics so a row-order mix-up would show
         if isinstance(module, torch.nn.BatchNorm1d):
             module.running_mean.uniform_(-0.2, 0.2)

@@ -8,6 +8,10 @@ layout), for Mask R-CNN etc. (Pri3D transfers only the encoder to detection).
 ``unet``: encoder + decoder as a ``ResNetUNet`` backbone, keys ``backbone.encoder.*`` / ``backbone.decoder.*``,
 for UNet semantic segmentation (Pri3D fine-tunes both).
 The 3D UNet and projection heads are pretraining-only and dropped.
+
+The decoder layout travels as it is: checkpoints of the current ``ResNetUNet`` (Pri3D's up-projection decoder,
+``backbone.out_proj.*``) fine-tune with the configs as they are; checkpoints pretrained before it (concatenated-skip
+decoder) need ``model.backbone.decoder='concat'`` (plus their ``decoder_channels``), which the tool prints.
 """
 import argparse
 import os
@@ -32,6 +36,11 @@ def convert(state_dict, target):
     return converted
 
 
+def decoder_layout(state_dict):
+    """'up_projection' (current ResNetUNet) or 'concat' (pretrained before Pri3D's decoder became the default)."""
+    return 'up_projection' if any(key.startswith('backbone.out_proj.') for key in state_dict) else 'concat'
+
+
 def load_state_dict(path):
     if not osp.isfile(path):
         raise DataError(f'checkpoint {path} does not exist')
@@ -50,6 +59,9 @@ def main(argv=None):
     with atomic_output(args.dst) as tmp_path:
         torch.save(dict(meta=dict(source=osp.basename(args.src), target=args.target), state_dict=converted), tmp_path)
     print(f'{len(converted)} tensors ({args.target}) -> {args.dst}')
+    if args.target == 'unet' and decoder_layout(converted) == 'concat':
+        print("note: concatenated-skip decoder (pretrained before the up-projection one): fine-tune with "
+              "model.backbone.decoder='concat' and the decoder_channels it was pretrained with")
 
 
 if __name__ == '__main__':

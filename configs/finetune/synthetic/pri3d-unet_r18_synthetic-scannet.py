@@ -1,10 +1,10 @@
-# Synthetic twin of ../pri3d-unet_r50_sgd-20k_*.py: ResNet-18 UNet with narrow decoder, 96x128 frames as they are.
+# Synthetic twin of ../pri3d-unet_r50_sgd-20k_*.py: ResNet-18 UNet (16 output channels), 96x128 frames as they are.
 _base_ = '../pri3d-unet_r50_sgd-20k_scannet-240x320.py'
 data_root = 'data/synthetic'
 frame_size = (128, 96)
 model = dict(
     data_preprocessor=dict(size=(96, 128)),
-    backbone=dict(depth=18, decoder_channels=(32, 32, 16, 16), init_cfg=None),
+    backbone=dict(depth=18, out_channels=16, init_cfg=None),
     decode_head=dict(in_channels=16, channels=16))
 train_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -3,8 +3,6 @@
 No geometric augmentation: a crop/flip would have to be mirrored into the intrinsics and poses, and Pri3D trains
 without one. Every view keeps ``img`` and ``depth`` pixel-aligned and ``intrinsic`` matching the stored size.
 """
-from functools import lru_cache
-
 import cv2
 import numpy as np
 import torch
@@ -13,24 +11,23 @@ from mmpretrain.registry import TRANSFORMS
 from mmpretrain.structures import DataSample
 
 from mask3d_mm import geometry
-from mask3d_mm.utils.errors import DataError
 
 from ...formats.frame_layout import read_matrix
+from ...formats.pri3d_pairs import read_chunk
 from .rgbd import LoadRGBDFromFile
 
 
 def resize_view(img, depth, K, out_hw):
-    """Resize a view to ``out_hw``: colour by area, depth by picking source pixels ``floor(dst * ratio)`` (no
-    blending of invalid depth), intrinsics scaled to match (exact for integer ratios such as 480x640 -> 240x320)."""
+    """Resize a view to ``out_hw``: colour by area, depth nearest (``INTER_NEAREST_EXACT``: the source pixel
+    holding the target pixel's centre; no blending of invalid depth), intrinsics by ``geometry.scale_intrinsics``
+    (pixel centres at integer coordinates, the convention of the colour resize and of ``extract_sens.py --size``)."""
     in_h, in_w = depth.shape
     out_h, out_w = out_hw
     if (in_h, in_w) == (out_h, out_w):
         return img, depth, K
-    rows = np.floor(np.arange(out_h) * in_h / out_h).astype(int)  # (h,)
-    cols = np.floor(np.arange(out_w) * in_w / out_w).astype(int)  # (w,)
-    scale = np.diag([out_w / in_w, out_h / in_h, 1.0])
     img = cv2.resize(img, (out_w, out_h), interpolation=cv2.INTER_AREA)
-    return img, depth[rows][:, cols], scale @ K
+    depth = cv2.resize(depth, (out_w, out_h), interpolation=cv2.INTER_NEAREST_EXACT)
+    return img, depth, geometry.scale_intrinsics(K, out_w / in_w, out_h / in_h)
 
 
 def frustum_aabb(depth, K, cam_to_world):
@@ -44,16 +41,6 @@ def frustum_aabb(depth, K, cam_to_world):
         corners.append(plane[[0, 0, -1, -1], [0, -1, 0, -1]])  # (4, 3) image corners
     world = geometry.transform_points(np.concatenate(corners), cam_to_world)  # (8, 3)
     return world.min(0), world.max(0)
-
-
-@lru_cache(maxsize=4)
-def load_chunk_file(path):
-    """Scene voxels ``coords (V, 3)`` int32, ``colors (V, 3)`` uint8, voxel size (m)."""
-    try:
-        with np.load(path) as data:
-            return data['coords'], data['colors'], float(data['voxel_size'])
-    except (OSError, KeyError, ValueError) as err:
-        raise DataError(f'{path}: not a Pri3D voxel chunk file (coords, colors, voxel_size) ({err})') from err
 
 
 def crop_chunk(coords, colors, voxel_size, box):
@@ -98,7 +85,7 @@ class LoadPri3DPair(BaseTransform):
         return results
 
     def _load_chunks(self, results):
-        coords, colors, voxel_size = load_chunk_file(results['chunk_path'])
+        coords, colors, voxel_size = read_chunk(results['chunk_path'])
         crops = []
         for v, (depth, K, pose) in enumerate(zip(results['depth'], results['intrinsic'], results['pose'])):
             view_coords, view_colors = crop_chunk(coords, colors, voxel_size, frustum_aabb(depth, K, pose))

@@ -3,7 +3,11 @@
 * view loss: pixels of frame i and j that see the same surface point (depth warp + depth agreement) are
   positives in a symmetric PointInfoNCE over 1/2-resolution 2D features;
 * geo loss: pixels and the occupied 2 cm voxel of the frame's chunk their depth lands in are positives between
-  2D features and a sparse 3D UNet's voxel features (each through a small projection head).
+  2D features and a sparse 3D UNet's voxel features (each through one linear layer, as the official ``w2d`` /
+  ``w3d``).
+
+Both losses draw ``num_samples`` matches per pair / frame as the official code does: without replacement when there
+are enough, with replacement when fewer exist (so every pair contributes a full-size contrastive problem).
 
 All matching happens here, batched in torch on the training device, from the depth / pose / intrinsics the
 pair dataset packs (see ``mask3d_mm.datasets.pri3d_pairs``).
@@ -21,21 +25,29 @@ from mask3d_mm import geometry
 MODES = ('view', 'geo', 'view+geo')
 
 
-def projection_head(in_channels, out_channels):
-    """Two-layer MLP applied per pixel / voxel (rows of an ``(N, C)`` matrix)."""
-    return nn.Sequential(nn.Linear(in_channels, in_channels), nn.ReLU(inplace=True),
-                         nn.Linear(in_channels, out_channels))
-
-
 def half_res_camera(depth, K):
     """Depth and intrinsics of the 1/2-resolution feature grid: feature pixel (u, v) <-> input pixel (2u, 2v)."""
     scale = K.new_tensor([0.5, 0.5, 1.0])[:, None]  # (3, 1)
     return depth[..., ::2, ::2], K * scale  # (..., h, w), (..., 3, 3)
 
 
-def sample_rows(num_rows, num_samples, device=None):
-    """Up to ``num_samples`` distinct random row indices."""
-    return torch.randperm(num_rows, device=device)[:num_samples]
+def sample_matches(valid, num_samples, generator=None):
+    """``num_samples`` column indices per row of ``valid (B, P)`` among its True entries: distinct when the row has
+    at least ``num_samples``, drawn with replacement when it has fewer (Pri3D's ``np.random.choice(n, N,
+    replace=N > n)``). Returns ``idx (B, num_samples)`` and ``mask (B, num_samples)``, False only for rows without
+    any valid entry (their indices are 0)."""
+    idx = torch.zeros(valid.shape[0], num_samples, dtype=torch.long, device=valid.device)
+    counts = valid.sum(1)  # (B,)
+    if valid.shape[1] == 0:
+        return idx, torch.zeros_like(idx, dtype=torch.bool)
+    weights = valid.float() + (counts == 0)[:, None].float()  # a row without matches: any index, masked below
+    enough = counts >= num_samples
+    if enough.any():
+        idx[enough] = torch.multinomial(weights[enough], num_samples, replacement=False, generator=generator)
+    if (~enough).any():
+        idx[~enough] = torch.multinomial(weights[~enough], num_samples, replacement=True, generator=generator)
+    mask = (counts > 0)[:, None].expand(-1, num_samples)
+    return torch.where(mask, idx, torch.zeros_like(idx)), mask
 
 
 def pad_stack(rows: List[torch.Tensor], length):
@@ -57,8 +69,9 @@ class Pri3D(BaseSelfSupervisor):
         mode: 'view' | 'geo' | 'view+geo'.
         backbone3d: sparse 3D UNet (``SparseUNet3D``), needed for 'geo'.
         feat_channels: width of the 2D backbone output; ``feat3d_channels``: of the 3D one.
-        proj_channels: width of the projection heads of the geo loss (the view loss uses the features as-is).
-        num_samples: correspondences sampled per pair (view) / per frame (geo).
+        proj_channels: width of the linear projections of the geo loss (official: 64; the view loss uses the
+            features as-is).
+        num_samples: correspondences sampled per pair (view) / per frame (geo), with replacement when fewer exist.
         depth_tol: metres; a warped pixel matches when its depth agrees with the other frame's at the nearest
             pixel (5 cm: Pri3D's 2 cm world distance loses grazing surfaces at 1/2 resolution and noisy depth).
             Also the occlusion test: a surface nearer than this in front of the pixel is not seen as occluding.
@@ -66,8 +79,8 @@ class Pri3D(BaseSelfSupervisor):
         view_weight / geo_weight: loss weights.
     """
 
-    def __init__(self, backbone, mode='view', backbone3d=None, feat_channels=64, feat3d_channels=96,
-                 proj_channels=128, num_samples=1024, depth_tol=0.05, loss=None, view_weight=1.0, geo_weight=1.0,
+    def __init__(self, backbone, mode='view', backbone3d=None, feat_channels=128, feat3d_channels=96,
+                 proj_channels=64, num_samples=1024, depth_tol=0.05, loss=None, view_weight=1.0, geo_weight=1.0,
                  data_preprocessor=None, init_cfg=None, **kwargs):
         if mode not in MODES:
             raise ValueError(f'Pri3D mode must be one of {MODES}, got {mode!r}')
@@ -79,8 +92,8 @@ class Pri3D(BaseSelfSupervisor):
         self.contrast = MODELS.build(loss or dict(type='PointInfoNCE', temperature=0.4))
         if 'geo' in mode:
             self.backbone3d = MODELS.build(backbone3d)
-            self.head2d = projection_head(feat_channels, proj_channels)
-            self.head3d = projection_head(feat3d_channels, proj_channels)
+            self.head2d = nn.Linear(feat_channels, proj_channels)
+            self.head3d = nn.Linear(feat3d_channels, proj_channels)
 
     def extract_feat(self, inputs):
         """``(B, 3, H, W)`` -> ``(B, C, ceil(H/2), ceil(W/2))``."""
@@ -110,7 +123,8 @@ class Pri3D(BaseSelfSupervisor):
         """Sampled matches of every pair, i warped into j: ``idx_i, idx_j, valid`` each ``(B, num_samples)``."""
         match_j, valid = geometry.batched_frame_correspondences(depth[:, 0], depth[:, 1], K[:, 0], K[:, 1],
                                                                 pose[:, 0], pose[:, 1], depth_tol=self.depth_tol)
-        return geometry.sample_correspondences(match_j, valid, self.num_samples)
+        idx_i, mask = sample_matches(valid, self.num_samples)  # (B, N) each
+        return idx_i, torch.gather(match_j, 1, idx_i).clamp(min=0), mask
 
     def view_loss(self, feats, depth, K, pose):
         flat = feats.flatten(3).transpose(2, 3)  # (B, 2, hw, C)
@@ -130,10 +144,10 @@ class Pri3D(BaseSelfSupervisor):
         world = geometry.depth_to_world(depth, K, pose).reshape(-1, 3)[valid_pixels]  # (P, 3)
         voxel_coords, point_to_voxel = geometry.voxelize(world, voxel_size)
         pixel_keys = geometry.voxel_hash(voxel_coords)[point_to_voxel]  # (P,)
-        chunk_keys, order = torch.sort(geometry.voxel_hash(chunk_coords))  # (M,)
-        pos = torch.searchsorted(chunk_keys, pixel_keys).clamp(max=len(chunk_keys) - 1)
-        hit = chunk_keys[pos] == pixel_keys
-        return valid_pixels[hit], order[pos[hit]]
+        chunk_keys, order = torch.sort(geometry.voxel_hash(chunk_coords))  # (M,) unique: a chunk lists a voxel once
+        rows = geometry.lookup_keys(chunk_keys, pixel_keys)  # (P,) -1 where the voxel is not in the chunk
+        hit = rows >= 0
+        return valid_pixels[hit], order[rows[hit]]
 
     def voxel_features(self, data_samples, device):
         """Run the 3D UNet on every view's chunk; returns per (pair, view) the chunk coords and voxel feats."""
@@ -158,7 +172,8 @@ class Pri3D(BaseSelfSupervisor):
         for (b, v, xyz), feats3d in zip(owners, voxel_feats):
             voxel_size = data_samples[b].metainfo.get('voxel_size', 0.02)
             pixels, voxel_rows = self.pixel_voxel_matches(depth[b, v], K[b, v], pose[b, v], xyz, voxel_size)
-            keep = sample_rows(len(pixels), self.num_samples, device=pixels.device)
+            keep, found = sample_matches(pixels.new_ones(1, len(pixels), dtype=torch.bool), self.num_samples)
+            keep = keep[0, found[0]]  # (num_samples,) or (0,) without matches
             rows_2d.append(self.head2d(flat[b, v, pixels[keep]]))  # (M, P)
             rows_3d.append(self.head3d(feats3d[voxel_rows[keep]]))  # (M, P)
         return self._contrast(rows_2d, rows_3d, anchor=flat)

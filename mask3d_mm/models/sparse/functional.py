@@ -1,8 +1,8 @@
 """Pure-PyTorch sparse convolution: kernel maps from the coordinate hash, then gather-GEMM-scatter per offset.
 
 A kernel map is a list, one entry per kernel offset, of ``(in_rows, out_rows)`` index pairs. The convolution is
-``out[out_rows] += in[in_rows] @ W[k]`` for every offset ``k`` -- differentiable through ``index_add``, so
-autograd gives the backward pass, on CPU and GPU alike.
+``out[out_rows] += in[in_rows] @ W[k]`` for every offset ``k``, on CPU and GPU alike; its backward
+(``KernelMapConv``) re-gathers rather than storing each offset's gathered input.
 
 Weight layout (shared with the spconv backend): ``(K, C_in, C_out)`` with ``K`` the flattened cubic kernel in
 ``(d0, d1, d2)`` order. spconv 2.x stores ``(C_out, k0, k1, k2, C_in)``; see ``sparse.layers.to_spconv_weight``.
@@ -49,11 +49,42 @@ def strided_kernel_map(parent_rows, kernel_index):
 
 def apply_kernel_map(feats, weight, kernel_map, num_out):
     """``out[o] = sum_k feats[i] @ weight[k]`` over the map's (i, o) pairs."""
-    out = feats.new_zeros(num_out, weight.shape[2])  # (M, C_out)
-    for k, (in_rows, out_rows) in enumerate(kernel_map):
-        if in_rows.numel():
-            out.index_add_(0, out_rows, feats[in_rows] @ weight[k])  # (P, C_in) @ (C_in, C_out)
-    return out
+    return KernelMapConv.apply(feats, weight, kernel_map, num_out)
+
+
+class KernelMapConv(torch.autograd.Function):
+    """Gather-GEMM-scatter with a hand-written backward that keeps only ``feats`` and ``weight``.
+
+    Plain autograd would save every offset's gathered ``feats[in_rows]`` -- up to K = 27 (125 for a 5x5x5 stem)
+    copies of the input per conv; a Res U-Net 34 on a 2 cm ScanNet chunk then needs gigabytes on CPU. The backward
+    re-gathers instead: ``dW[k] = feats[i]^T dOut[o]``, ``dFeats[i] += dOut[o] W[k]^T``."""
+
+    @staticmethod
+    @torch.amp.custom_fwd(device_type='cuda')  # backward runs under the forward's autocast state
+    def forward(ctx, feats, weight, kernel_map, num_out):
+        ctx.save_for_backward(feats, weight)
+        ctx.kernel_map = kernel_map
+        out = feats.new_zeros(num_out, weight.shape[2])  # (M, C_out)
+        for k, (in_rows, out_rows) in enumerate(kernel_map):
+            if in_rows.numel():
+                out.index_add_(0, out_rows, (feats[in_rows] @ weight[k]).to(out.dtype))  # (P, C_in) @ (C_in, C_out)
+        return out
+
+    @staticmethod
+    @torch.amp.custom_bwd(device_type='cuda')
+    def backward(ctx, grad_out):
+        feats, weight = ctx.saved_tensors
+        grad_feats = torch.zeros_like(feats) if ctx.needs_input_grad[0] else None
+        grad_weight = torch.zeros_like(weight) if ctx.needs_input_grad[1] else None
+        for k, (in_rows, out_rows) in enumerate(ctx.kernel_map):
+            if not in_rows.numel():
+                continue
+            grad_k = grad_out[out_rows]  # (P, C_out)
+            if grad_weight is not None:
+                grad_weight[k] = feats[in_rows].T @ grad_k  # (C_in, C_out)
+            if grad_feats is not None:
+                grad_feats.index_add_(0, in_rows, (grad_k @ weight[k].T).to(grad_feats.dtype))  # (P, C_in)
+        return grad_feats, grad_weight, None, None
 
 
 def transpose_kernel_map(kernel_map):

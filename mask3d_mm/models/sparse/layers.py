@@ -35,9 +35,10 @@ def from_spconv_weight(weight):
 class _SparseConvBase(nn.Module):
     kernel_size = 3
 
-    def __init__(self, in_channels, out_channels, indice_key=None):
+    def __init__(self, in_channels, out_channels, indice_key=None, kernel_size=None):
         super().__init__()
         self.in_channels, self.out_channels, self.indice_key = in_channels, out_channels, indice_key
+        self.kernel_size = kernel_size or type(self).kernel_size
         volume = self.kernel_size ** 3
         self.weight = nn.Parameter(torch.empty(volume, in_channels, out_channels))
         nn.init.kaiming_uniform_(self.weight.view(volume * in_channels, out_channels).T, a=math.sqrt(5))
@@ -61,20 +62,23 @@ class _SparseConvBase(nn.Module):
         return op(x.spconv_tensor.replace_feature(x.feats))
 
     def extra_repr(self):
-        return f'{self.in_channels}, {self.out_channels}, indice_key={self.indice_key}'
+        return f'{self.in_channels}, {self.out_channels}, k={self.kernel_size}, indice_key={self.indice_key}'
 
 
 class SubMConv3d(_SparseConvBase):
-    """3x3x3 submanifold conv: outputs on the input voxels only, so sparsity does not dilate."""
+    """Submanifold conv (3x3x3 unless ``kernel_size`` says otherwise, odd): outputs on the input voxels only, so
+    sparsity does not dilate. Layers sharing an ``indice_key`` must share the kernel size (as in spconv)."""
 
     def _forward_torch(self, x):
-        key = None if self.indice_key is None else f'subm_{self.indice_key}_s{x.stride}'
-        kernel_map = F.cached(x.cache, key, lambda: F.submanifold_kernel_map(x.coords, x.stride))
+        key = None if self.indice_key is None else f'subm_{self.indice_key}_s{x.stride}_k{self.kernel_size}'
+        kernel_map = F.cached(x.cache, key,
+                              lambda: F.submanifold_kernel_map(x.coords, x.stride, self.kernel_size))
         return x.with_feats(F.apply_kernel_map(x.feats, self.weight, kernel_map, x.coords.shape[0]))
 
     def _build_spconv(self):
         import spconv.pytorch as spconv
-        return spconv.SubMConv3d(self.in_channels, self.out_channels, 3, bias=False, indice_key=self.indice_key)
+        return spconv.SubMConv3d(self.in_channels, self.out_channels, self.kernel_size, bias=False,
+                                 indice_key=self.indice_key)
 
     def _forward_spconv(self, x):
         out = self._run_spconv(x)
