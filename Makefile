@@ -71,9 +71,10 @@ bench: env
 	$(PY) tools/benchmarks/bench_pretrain.py
 	$(PY) tools/benchmarks/bench_pri3d.py
 
-# Does the 3D prior help? Pretrain scratch / MAE / Mask3D / Mask3D+MAE / Pri3D-view on the synthetic world with equal
-# budgets, fine-tune each (3 seeds, full and 10 % data), write work_dirs/study/results.{md,json} + plot
-# (~50 min on 2 cores: two trainings side by side).
+# Does the 3D prior help? Pretrain every arm of the study (scratch, MAE, Mask3D and its previous setting, Mask3D+MAE,
+# MAE->Mask3D, Pri3D-view, a supervised-depth probe control) on the synthetic world with equal budgets, fine-tune
+# each (3 seeds, full and 10 % data), write work_dirs/study/results.{md,json} + plot (budgeted for <= 90 min on
+# 2 cores with two trainings side by side; not yet measured with these arms).
 study: env
 	$(PY) tools/benchmarks/study.py --out work_dirs/study
 

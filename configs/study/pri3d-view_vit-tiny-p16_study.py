@@ -5,7 +5,7 @@ _base_ = ['../pri3d/pri3d-view_vit-base-p16_8xb8_scannet.py', './_study_vit.py']
 data_root = 'data/synthetic/'
 model = dict(
     backbone=dict(arch={{_base_.study_vit_arch}}, img_size={{_base_.study_img_size}},
-                  patch_size={{_base_.study_patch_size}}),
+                  patch_size={{_base_.study_patch_size}}, init_cfg=None),  # random init, as every study arm
     feat_channels=192)
 # Pri3D's colour augmentation without the hue shift: mmcv 2.1's adjust_hue adds np.uint8(negative) and raises
 # OverflowError under numpy 2 (to be fixed by a shim in mask3d_mm/utils/compat.py).

@@ -35,11 +35,14 @@ ENV_ASSIGNMENTS = re.compile(r'^(?:[A-Z_][A-Z0-9_]*=\S*\s+)*')
 RUN = {
     'python tools/data/make_synthetic.py --out DIR --scenes 2 --frames 20 --seed 0':
         'renders the 2-scene world the other commands use (test_make_synthetic_*)',
-    'python tools/train.py CONFIG [--work-dir W] [--resume [CKPT]] [--amp] [--cfg-options k=v ...]':
+    'python tools/train.py CONFIG [--work-dir W] [--resume [CKPT]] [--amp] [--tensorboard] [--cfg-options k=v ...]':
         'the demo config for 1 epoch on that world (test_train_*); the UperNet twin in the slow tests',
     'python tools/model_converters/mask3d_to_backbone.py CKPT OUT': 'on that checkpoint (test_convert_*)',
     'python tools/analysis/visualize_reconstruction.py CONFIG CKPT --out panels/ --frames scene0000_00/color/0.jpg':
         'the frame is found under the config\'s data root (test_visualize_readme_example_*)',
+    'python tools/analysis/mask3d_diagnose.py CONFIG CKPT': 'on the 1-epoch checkpoint (test_diagnose_*)',
+    'python tools/analysis/mask3d_diagnose.py CONFIG CKPT [--split val|--scenes FILE] [--num-frames 64] '
+    '[--batch-size 16]': 'with --num-frames and --batch-size (test_diagnose_*)',
 }
 SLOW = {
     'python tools/analysis/visualize_reconstruction.py CONFIG CKPT --out DIR [--frames ...]':
@@ -88,7 +91,7 @@ NOT_RUN = {
     'python tools/model_converters/pri3d_to_backbone.py CKPT OUT [--target encoder|unet]':
         'needs a Pri3D checkpoint; tests/pri3d/test_converter.py converts one',
     'python tools/data/scannet/extract_sens.py --sens-root scannet/scans --out data/scannet --frame-skip 25 '
-    '--workers 16': REAL_DATA,
+    '--splits-dir scannet/Tasks/Benchmark --workers 16': REAL_DATA,
     'python tools/data/scannet/mine_pairs.py --frames-root data/scannet --out data/scannet/pri3d/pairs.txt '
     '--workers 16': REAL_DATA,
     'python tools/data/scannet/convert_labels.py --root data/scannet_frames_25k': REAL_DATA,
@@ -99,10 +102,15 @@ NOT_RUN = {
     'python tools/benchmarks/bench_sens.py': 'benchmark (make bench)',
     'python tools/benchmarks/bench_pairs.py': 'benchmark (make bench)',
     'python tools/benchmarks/bench_pretrain.py': 'benchmark (make bench)',
+    'python tools/benchmarks/bench_pri3d.py [--voxel-size 0.02]': 'benchmark (make bench)',
     'make study': 'the evidence study (~50 min); tests/study runs its --quick size',
     'make study-pri3d': 'the Pri3D study suite (long); tests/study covers the study engine',
     'python tools/benchmarks/study.py --size default --update-readme': 'the study (~50 min); rewrites README.md',
-    'python tools/benchmarks/study.py --size large --update-readme': 'the study (~1.5 h); rewrites README.md',
+    'python tools/benchmarks/study.py --size large --update-readme': 'the study (hours); rewrites README.md',
+    'python tools/benchmarks/study.py --suite pri3d [--update-readme]':
+        'the Pri3D study suite (long); tests/study runs its --quick size',
+    'python tools/benchmarks/study.py [--suite vit|pri3d|mask3d-ablation] [--size default|large|medium|ablation|quick] '
+    '[--methods M ...] [--jobs N] [--update-readme]': 'the study (long); tests/study runs its --quick size',
 }
 
 
@@ -246,7 +254,7 @@ def shell(command, cwd, timeout=900):
 DEMO_CONFIG = makefile_variable('DEMO_CONFIG')
 TWIN_CONFIG = makefile_variable('DEMO_FT_CONFIG')
 WORLD = 'data/synthetic'  # the demo config's and the twins' default data root, relative to the repository root
-TRAIN = 'python tools/train.py CONFIG [--work-dir W] [--resume [CKPT]] [--amp] [--cfg-options k=v ...]'
+TRAIN = 'python tools/train.py CONFIG [--work-dir W] [--resume [CKPT]] [--amp] [--tensorboard] [--cfg-options k=v ...]'
 ONE_EPOCH = 'train_cfg.max_epochs=1 train_dataloader.batch_size=4'
 
 
@@ -300,6 +308,18 @@ def test_visualize_readme_example_finds_the_frame_under_the_data_root(workspace,
     shell(fill(in_readme(example), CONFIG=DEMO_CONFIG, CKPT=demo_checkpoint), workspace)
     panels = list((workspace / 'panels').glob('*.png'))
     assert len(panels) == 1 and read_png(panels[0]).shape[0] > 0
+
+
+@pytest.mark.parametrize('template, keep, values', [
+    ('python tools/analysis/mask3d_diagnose.py CONFIG CKPT', (), {}),
+    ('python tools/analysis/mask3d_diagnose.py CONFIG CKPT [--split val|--scenes FILE] [--num-frames 64] '
+     '[--batch-size 16]', ('--num-frames 64', '--batch-size 16'), {'64': 4, '16': 2})])
+def test_diagnose_prints_the_shortcut_numbers(workspace, demo_checkpoint, template, keep, values):
+    out = shell(fill(in_readme(template), keep=keep, CONFIG=DEMO_CONFIG, CKPT=demo_checkpoint, **values), workspace)
+    numbers = dict(re.findall(r'^\s*(\w+): (-?[0-9.]+|nan)$', out, re.M))
+    for key in ('loss_depth', 'nearest_visible_depth_loss', 'rgb_reliance', 'loss_depth_no_depth'):
+        assert key in numbers, out[-2000:]
+    assert float(numbers['loss_depth']) > 0 and float(numbers['nearest_visible_depth_loss']) > 0
 
 
 @pytest.mark.slow

@@ -1,0 +1,3 @@
+# Study ablation: depth loss only on patches hidden in both modalities (where neither input shows the answer).
+_base_ = './mask3d_vit-tiny-p16_study.py'
+model = dict(loss_patches='both_masked')

@@ -1,0 +1,259 @@
+"""The study's tables, plots and README blocks, each rebuilt from a results JSON (``results.json`` of the ViT
+suite, ``pri3d.json`` of the Pri3D suite), so the README always shows exactly what the committed JSON holds."""
+import os
+import platform
+import subprocess
+import time
+
+import numpy as np
+
+from .runs import REPO
+
+SCORES = (('mIoU', 'mIoU'), ('objects_mIoU', 'objects mIoU'))  # (run key, table name)
+# Pri3D, ICCV'21, Table 1: ScanNet 2D semantic segmentation mIoU of the UNet protocol
+PRI3D_PAPER = {'scratch': (37.5, 39.1), 'imagenet': (51.0, 55.7), 'pri3d-view': (54.4, 61.3),
+               'pri3d-geo': (55.3, 61.1), 'pri3d-view+geo': (55.7, 61.7)}
+DASH = '–'
+
+
+def provenance():
+    commit = subprocess.run(['git', 'describe', '--always', '--dirty'], cwd=REPO, capture_output=True,
+                            text=True).stdout.strip() or 'unknown'
+    return dict(date=time.strftime('%Y-%m-%d'), machine=f'{platform.machine()}, {os.cpu_count()} CPU cores, '
+                f'{platform.python_implementation()} {platform.python_version()}', commit=commit)
+
+
+def finetuned_methods(results):
+    """Methods with fine-tuning runs, in the order they were run."""
+    return list(dict.fromkeys(r['method'] for r in results['runs']))
+
+
+def fractions_of(results):
+    return tuple(results['meta']['study_size']['fractions'])
+
+
+def summarize(runs, methods, fractions):
+    """Per method: (mean, std, n) of every score per data share (``'<score>@<fraction>'``)."""
+    rows = []
+    for method in methods:
+        row = dict(method=method)
+        for score, _ in SCORES:
+            for fraction in fractions:
+                values = [r[score] for r in runs if r['method'] == method and r['fraction'] == fraction]
+                row[f'{score}@{fraction:g}'] = (float(np.mean(values)), float(np.std(values)), len(values))
+        rows.append(row)
+    return rows
+
+
+def mean_cell(stat):
+    mean, std, n = stat
+    return f'{mean:.1f} ± {std:.1f} (n={n})'
+
+
+def number(value, digits):
+    return DASH if value is None else f'{value:.{digits}f}'
+
+
+def table(header, rows):
+    return '\n'.join(['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)] +
+                     ['| ' + ' | '.join(cells) + ' |' for cells in rows])
+
+
+# ---------------------------------------------------------------------------------------- ViT suite
+PROBE_COLUMNS = (('depth_rmse', 'depth probe RMSE (m)', 3), ('depth_absrel', 'depth AbsRel', 3),
+                 ('rel_depth_rmse', 'relative depth RMSE (log)', 3), ('normal_angle_deg', 'normal probe error (°)', 1))
+BLOCK_OF = {'depth_rmse': 'depth_block', 'rel_depth_rmse': 'rel_depth_block', 'normal_angle_deg': 'normal_block'}
+
+
+def probe_cells(scores):
+    """Probe errors, with the block cross-validation chose in parentheses where recorded."""
+    cells = []
+    for key, _, digits in PROBE_COLUMNS:
+        cell = number(scores.get(key), digits)
+        block = scores.get(BLOCK_OF.get(key, ''))
+        cells.append(cell if block is None else f'{cell} (block {block})')
+    return cells
+
+
+def results_table(results):
+    """mean ± std mIoU and objects-only mIoU (percent) per method and data share, then the probe errors; probe-
+    only arms (the positive control) and the constant-prediction reference close the table."""
+    fractions, methods = fractions_of(results), finetuned_methods(results)
+    header = ['method'] + [f'{name}, {f:.0%} of train data' for _, name in SCORES for f in fractions] + \
+        [name for _, name, _ in PROBE_COLUMNS]
+    empty = [DASH] * (len(SCORES) * len(fractions))
+    rows = []
+    for row in summarize(results['runs'], methods, fractions):
+        cells = [mean_cell(row[f'{score}@{f:g}']) for score, _ in SCORES for f in fractions]
+        rows.append([row['method']] + cells + probe_cells(results['probes'].get(row['method'], {})))
+    for method, scores in results['probes'].items():
+        if method not in methods:
+            rows.append([f'{method} (probe only)'] + empty + probe_cells(scores))
+    if results.get('probe_reference'):
+        rows.append(['constant prediction (probe reference)'] + empty + probe_cells(results['probe_reference']))
+    return table(header, rows)
+
+
+def ablation_table(results):
+    """One row per Mask3D setting that was pretrained: end-of-training masked-depth loss against the copy-the-
+    nearest-visible-depth baseline on the same batches, RGB reliance on held-out frames, probes, fine-tuning."""
+    pretraining = results.get('pretraining', {})
+    settings = [m for m, record in pretraining.items() if 'loss_depth' in record]
+    if not settings:
+        return None
+    fractions = fractions_of(results)
+    full = max(fractions)
+    rows_by_method = {r['method']: r for r in summarize(results['runs'], finetuned_methods(results), fractions)}
+    header = ['setting', 'config', 'masked-depth L1 (m, last 10 %)', 'copy baseline L1 (m)', 'loss / copy',
+              'RGB reliance (held-out)', 'depth probe RMSE (m)', 'normal probe error (°)',
+              f'mIoU, {full:.0%} of train data']
+    rows = []
+    for method in settings:
+        record, probes = pretraining[method], results['probes'].get(method, {})
+        loss, copy = record.get('loss_depth'), record.get('nearest_visible_depth_loss')
+        ratio = None if loss is None or not copy else loss / copy
+        reliance = record.get('rgb_reliance')
+        miou = rows_by_method.get(method, {}).get(f'mIoU@{full:g}')
+        rows.append([method, f"`{record.get('config', DASH)}`", number(loss, 3), number(copy, 3), number(ratio, 2),
+                     DASH if reliance is None else f'{100 * reliance:+.1f} %', number(probes.get('depth_rmse'), 3),
+                     number(probes.get('normal_angle_deg'), 1), DASH if miou is None else mean_cell(miou)])
+    return table(header, rows)
+
+
+def fairness_line(results):
+    """What every method pretrained on, from the recorded counts (one sentence; empty for an older JSON)."""
+    pretraining = results.get('pretraining')
+    if not pretraining:
+        return ''
+    frames = sorted({r['distinct_frames'] for r in pretraining.values()})
+    iters = sorted({r['iters'] for r in pretraining.values()})
+    batches = sorted({r['images_per_iter'] for r in pretraining.values()})
+    recipes = sorted({(r['lr'], r['layer_decay']) for r in results.get('finetune_recipe', {}).values()},
+                     key=str)
+    recipe_text = ', '.join(f'lr {lr:g}' + ('' if decay is None else f' / layer decay {decay:g}')
+                            for lr, decay in recipes)
+    return (f' Every pretraining saw {" / ".join(map(str, frames))} distinct frames for {" / ".join(map(str, iters))} '
+            f'iterations of {" / ".join(map(str, batches))} images; fine-tuning recipe '
+            f'(the same grid for every method, best reported): {recipe_text}.')
+
+
+# -------------------------------------------------------------------------------------- Pri3D suite
+def pri3d_table(results):
+    """mIoU per arm and data share beside the paper's Table 1 (R18 / R50 on ScanNet; ImageNet init: paper only)."""
+    fractions, methods = fractions_of(results), finetuned_methods(results)
+    header = ['method'] + [f'{name}, {f:.0%} of train data' for _, name in SCORES for f in fractions] + \
+        ['paper R18 (ScanNet)', 'paper R50 (ScanNet)']
+    rows = []
+    for row in summarize(results['runs'], methods, fractions):
+        paper = PRI3D_PAPER.get(row['method'], (None, None))
+        rows.append([row['method']] + [mean_cell(row[f'{score}@{f:g}']) for score, _ in SCORES for f in fractions] +
+                    [number(v, 1) for v in paper])
+    rows.append(['ImageNet init (not run here)'] + [DASH] * (len(SCORES) * len(fractions)) +
+                [number(v, 1) for v in PRI3D_PAPER['imagenet']])
+    return table(header, rows)
+
+
+# ------------------------------------------------------------------------------------------------ plot
+def plot(results, path, title):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fractions = fractions_of(results)
+    rows = summarize(results['runs'], finetuned_methods(results), fractions)
+    fig, axes = plt.subplots(1, len(SCORES), figsize=(9, 3.8), dpi=120)
+    for ax, (score, name) in zip(axes, SCORES):
+        for row in rows:
+            means = [row[f'{score}@{f:g}'][0] for f in fractions]
+            stds = [row[f'{score}@{f:g}'][1] for f in fractions]
+            ax.errorbar([100 * f for f in fractions], means, yerr=stds, marker='o', capsize=3, label=row['method'])
+        ax.set_xscale('log')
+        ax.set_xlabel('share of the downstream training images (%)')
+        ax.set_ylabel(f'{name} (%)')
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    tmp_path = f'{path}.tmp{os.getpid()}.png'
+    fig.savefig(tmp_path)
+    plt.close(fig)
+    os.replace(tmp_path, path)
+
+
+# ---------------------------------------------------------------------------------------- README
+def markers(name):
+    return f'<!-- {name}:begin -->', f'<!-- {name}:end -->'
+
+
+def replace_block(text: str, name: str, section: str) -> str:
+    """Swap the ``name`` block for ``section`` (which holds the markers); without one, add it under
+    ``## Results`` (made if missing)."""
+    begin, end = markers(name)
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        return head + section + rest.split(end, 1)[1]
+    heading = '## Results\n'
+    if heading in text:
+        head, rest = text.split(heading, 1)
+        return f'{head}{heading}\n{section}\n{rest}'
+    return f'{text.rstrip()}\n\n{heading}\n{section}\n'
+
+
+def generated_by(meta, suite_flag=''):
+    return (f'Generated {meta["date"]} on {meta["machine"]}, commit `{meta["commit"]}`, in '
+            f'{meta["wall_minutes"]:.0f} min by `python tools/benchmarks/study.py{suite_flag} --size {meta["size"]} '
+            f'--update-readme`')
+
+
+def readme_sections(results: dict) -> dict:
+    """``{marker name: README block}`` of the ViT suite's results: the main table and (when Mask3D settings were
+    pretrained with diagnostics) the ablation table."""
+    meta, size = results['meta'], results['meta']['study_size']
+    begin, end = markers('study')
+    sections = {'study': (
+        f'{begin}\n**Synthetic, small-scale** (procedural rooms, densely furnished, colour unrelated to class; '
+        f'ViT-tiny 6x192, 128x128 input, `{meta["size"]}` study size: {size["pretrain_iters"]} pretraining and '
+        f'{size["finetune_iters"]} fine-tuning iterations, {size["seeds"]} seeds). {generated_by(meta)}; every run '
+        f'is in `docs/study/results.json`.{fairness_line(results)} mIoU: ScanNet-20 classes on held-out synthetic '
+        f'scenes (objects mIoU: without wall and floor); probes: ridge regression on frozen patch tokens (lower is '
+        f'better; block and penalty chosen by cross-validation where a block is shown; the last row predicts the '
+        f'training mean). Not comparable to ScanNet numbers.\n\n{results_table(results)}\n\n'
+        f'![mIoU vs data fraction](docs/study/miou_vs_fraction.png)\n{end}')}
+    ablation = ablation_section(results, 'study-ablation', '(same study, same budgets; from '
+                                '`docs/study/results.json`)')
+    if ablation is not None:
+        sections['study-ablation'] = ablation
+    return sections
+
+
+def ablation_section(results: dict, name: str, source: str):
+    """The README block ``name`` holding the Mask3D settings' table (None when no setting was diagnosed)."""
+    ablation = ablation_table(results)
+    if ablation is None:
+        return None
+    begin, end = markers(name)
+    return (f'{begin}\n**Mask3D settings** {source}. Masked-depth L1: mean training loss over the last 10 % of the '
+            f'iterations; copy baseline: the nearest visible depth pixel copied into each masked pixel, on the same '
+            f'batches; RGB reliance: relative increase of the masked-depth loss when the RGB tokens are shuffled '
+            f'across the batch, on held-out frames.\n\n{ablation}\n{end}')
+
+
+def ablation_readme_sections(results: dict) -> dict:
+    """``{marker name: README block}`` of the Mask3D ablation suite (``--suite mask3d-ablation``)."""
+    meta, size = results['meta'], results['meta']['study_size']
+    source = (f'(`{meta["size"]}` study size: {size["pretrain_iters"]} pretraining iterations on the study\'s '
+              f'frames, one fine-tuning of {size["finetune_iters"]} iterations on all the downstream data; '
+              f'{generated_by(meta, " --suite mask3d-ablation")}; every run is in `docs/study/ablation.json`.'
+              f'{fairness_line(results)})')
+    return {'mask3d-ablation': ablation_section(results, 'mask3d-ablation', source)}
+
+
+def pri3d_readme_sections(results: dict) -> dict:
+    meta, size = results['meta'], results['meta']['study_size']
+    begin, end = markers('study-pri3d')
+    return {'study-pri3d': (
+        f'{begin}\n**Pri3D Table 1 in shape, synthetic** (ResNet-18 UNet, Pri3D UNet segmentation protocol, '
+        f'`{meta["size"]}` study size: {size["pretrain_iters"]} pretraining and {size["finetune_iters"]} '
+        f'fine-tuning iterations, {size["seeds"]} seeds). {generated_by(meta, " --suite pri3d")}; every run is in '
+        f'`docs/study/pri3d.json`.{fairness_line(results)} The paper columns are ScanNet numbers (reference, not '
+        f'comparable).\n\n{pri3d_table(results)}\n\n![Pri3D suite: mIoU vs data fraction](docs/study/pri3d.png)\n'
+        f'{end}')}
