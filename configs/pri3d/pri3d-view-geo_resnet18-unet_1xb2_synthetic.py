@@ -7,7 +7,7 @@ _base_ = './pri3d-view-geo_resnet50-unet_8xb8_scannet.py'
 data_root = 'data/synthetic/'
 train_pipeline = [
     dict(type='LoadPri3DPair', scale=(160, 120)),
-    dict(type='ApplyToEachView', transforms={{_base_.color_augmentation}}),
+    dict(type='TransformBroadcaster', mapping=dict(img='img'), transforms={{_base_.color_augmentation}}),
     dict(type='PackPri3DInputs'),
 ]
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,

@@ -24,7 +24,8 @@ color_augmentation = [
 ]
 train_pipeline = [
     dict(type='LoadPri3DPair', scale=(320, 240)),
-    dict(type='ApplyToEachView', transforms=color_augmentation),
+    # mmcv's TransformBroadcaster runs the list on each view with its own random draws (share_random_params=False)
+    dict(type='TransformBroadcaster', mapping=dict(img='img'), transforms=color_augmentation),
     dict(type='PackPri3DInputs'),
 ]
 train_dataloader = dict(

@@ -17,7 +17,7 @@ color_augmentation_no_hue = [
 ]
 train_pipeline = [
     dict(type='LoadPri3DPair', scale=({{_base_.study_img_size}}, {{_base_.study_img_size}})),
-    dict(type='ApplyToEachView', transforms=color_augmentation_no_hue),
+    dict(type='TransformBroadcaster', mapping=dict(img='img'), transforms=color_augmentation_no_hue),
     dict(type='PackPri3DInputs'),
 ]
 train_dataloader = dict(batch_size={{_base_.study_pair_batch_size}}, num_workers=0, persistent_workers=False,

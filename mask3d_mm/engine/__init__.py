@@ -1,5 +1,5 @@
-# Importing this package registers its modules; add one import line per module.
-from . import (
-    hooks,  # noqa: F401
-    optimizers,  # noqa: F401  (layer-wise lr decay)
-)
+"""Training-loop parts (registered on import): the reconstruction-panel hook, layer-wise lr decay."""
+from .hooks import Mask3DReconstructionHook
+from .optimizers import LayerDecayOptimWrapperConstructor
+
+__all__ = ['Mask3DReconstructionHook', 'LayerDecayOptimWrapperConstructor']

@@ -6,13 +6,10 @@ integer centres; camera x right, y down, z forward; poses 4x4 camera-to-world, i
 from .camera import (
     BEHIND_CAMERA_UV,
     backproject_depth,
-    crop_intrinsics,
-    depth_to_point_cloud,
     depth_to_world,
     invert_rigid,
     is_valid_pose,
     load_matrix_txt,
-    pixel_grid,
     project_points,
     require_valid_pose,
     scale_intrinsics,
@@ -23,9 +20,6 @@ from .correspondence import (
     batched_frame_correspondences,
     frame_correspondences,
     overlap_ratio,
-    sample_correspondences,
-    split_correspondences,
-    voxel_overlap,
 )
 from .voxel import (
     VOXEL_COORD_MAX,
@@ -39,11 +33,10 @@ from .voxel import (
 )
 
 __all__ = [
-    'BEHIND_CAMERA_UV', 'pixel_grid', 'valid_depth_mask', 'backproject_depth', 'project_points', 'transform_points',
-    'invert_rigid', 'is_valid_pose', 'require_valid_pose', 'depth_to_world', 'depth_to_point_cloud',
-    'load_matrix_txt', 'scale_intrinsics', 'crop_intrinsics',
+    'BEHIND_CAMERA_UV', 'valid_depth_mask', 'backproject_depth', 'project_points', 'transform_points',
+    'invert_rigid', 'is_valid_pose', 'require_valid_pose', 'depth_to_world',
+    'load_matrix_txt', 'scale_intrinsics',
     'VOXEL_COORD_MIN', 'VOXEL_COORD_MAX', 'pack_keys', 'voxel_hash', 'voxel_unhash', 'lookup_keys', 'voxelize',
     'voxel_centres',
-    'frame_correspondences', 'batched_frame_correspondences', 'split_correspondences', 'sample_correspondences',
-    'overlap_ratio', 'voxel_overlap',
+    'frame_correspondences', 'batched_frame_correspondences', 'overlap_ratio',
 ]

@@ -29,17 +29,6 @@ def _intrinsic_params(K: torch.Tensor, num_trailing: int):
 
 
 @numpy_or_torch
-def pixel_grid(height: int, width: int, like=None):
-    """``(H, W, 2)`` pixel coordinates ``(u, v)`` (integer pixel centres), as ``like`` (dtype, device, numpy or
-    torch); float64 numpy without ``like``."""
-    like = torch.zeros((), dtype=torch.float64) if like is None else like
-    dtype = like.dtype if like.is_floating_point() else torch.float64
-    v, u = torch.meshgrid(torch.arange(height, dtype=dtype, device=like.device),
-                          torch.arange(width, dtype=dtype, device=like.device), indexing='ij')  # (H, W) each
-    return torch.stack([u, v], dim=-1)  # (H, W, 2)
-
-
-@numpy_or_torch
 def valid_depth_mask(depth, max_depth: float = None):
     """Pixels with a usable measurement: finite, > 0 and (if given) <= ``max_depth``. ``(..., H, W)`` bool."""
     valid = torch.isfinite(depth) & (depth > 0)
@@ -166,20 +155,6 @@ def depth_to_world(depth, K, cam_to_world, max_depth: float = None):
     return torch.where(valid[..., None], points_world, torch.zeros_like(points_world))
 
 
-@numpy_or_torch
-def depth_to_point_cloud(depth, K, cam_to_world=None, max_depth: float = None):
-    """``(N, 3)`` points of the valid pixels of one ``depth (H, W)``, in row-major pixel order: world frame with
-    ``cam_to_world``, camera frame without."""
-    check_depth(depth)
-    if depth.ndim != 2:
-        raise ValueError(f'depth must be one (H, W) frame, got {tuple(depth.shape)}')
-    if cam_to_world is None:
-        points = backproject_depth(depth, K)
-    else:
-        points = depth_to_world(depth, K, cam_to_world)
-    return points[valid_depth_mask(depth, max_depth)]  # (N, 3)
-
-
 def load_matrix_txt(path) -> np.ndarray:
     """A 4x4 whitespace-separated text matrix (ScanNet ``pose/N.txt``, ``intrinsic/*.txt``) as float64 numpy.
 
@@ -210,14 +185,4 @@ def scale_intrinsics(K, sx: float, sy: float):
     K[..., 1, 1] *= sy
     K[..., 0, 2] = (K[..., 0, 2] + 0.5) * sx - 0.5
     K[..., 1, 2] = (K[..., 1, 2] + 0.5) * sy - 0.5
-    return K
-
-
-@numpy_or_torch
-def crop_intrinsics(K, left: float, top: float):
-    """K of the crop whose top-left pixel is ``(left, top)`` of the original image."""
-    K = as_float_tensor(K).clone()
-    _intrinsic_params(K, 0)  # shape check
-    K[..., 0, 2] -= left
-    K[..., 1, 2] -= top
     return K

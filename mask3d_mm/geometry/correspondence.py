@@ -21,7 +21,6 @@ from .camera import (
     require_valid_pose,
     valid_depth_mask,
 )
-from .voxel import point_voxel_coords, voxel_hash
 
 
 def _correspondence_map(depth_i, depth_j, K_i, K_j, pose_i, pose_j, depth_tol, max_depth):
@@ -58,41 +57,9 @@ def batched_frame_correspondences(depth_i, depth_j, K_i, K_j, pose_i, pose_j, de
     ``pose_* (B, 4, 4)`` or ``(4, 4)`` camera-to-world.
     Returns ``match_j (B, H_i*W_i)`` int64: for each flat pixel of i its flat pixel in j, -1 where none; and
     ``valid (B, H_i*W_i)`` bool (= ``match_j >= 0``). A pair with an invalid pose (inf/NaN, non-rigid) does not
-    raise: its row is all invalid, so one bad frame does not stop a training step. Use
-    ``split_correspondences`` for per-pair index lists or ``sample_correspondences`` for a fixed-size padded set.
+    raise: its row is all invalid, so one bad frame does not stop a training step.
     """
     return _correspondence_map(depth_i, depth_j, K_i, K_j, pose_i, pose_j, depth_tol, max_depth)
-
-
-@numpy_or_torch
-def split_correspondences(match_j, valid):
-    """Per pair ``(idx_i (M_b,), idx_j (M_b,))`` flat pixel indices from the dense map, idx_i ascending."""
-    pairs = []
-    for match_row, valid_row in zip(match_j, valid):
-        idx_i = torch.nonzero(valid_row).squeeze(1)  # (M_b,)
-        pairs.append((idx_i, match_row[idx_i]))
-    return pairs
-
-
-@numpy_or_torch
-def sample_correspondences(match_j, valid, num_samples: int, generator: torch.Generator = None):
-    """Up to ``num_samples`` correspondences per pair, uniformly without replacement, padded to a fixed size.
-
-    Returns ``idx_i, idx_j, mask``, each ``(B, num_samples)``; where ``mask`` is False (a pair with fewer
-    matches) the indices are 0, valid to gather with but to be excluded from any loss. ``generator`` must live
-    on the tensors' device.
-    """
-    batch, num_pixels = valid.shape
-    scores = torch.rand(batch, num_pixels, generator=generator, device=valid.device)  # (B, P) in [0, 1)
-    scores = torch.where(valid, scores, torch.full_like(scores, -1.0))
-    top_scores, idx_i = scores.topk(min(num_samples, num_pixels), dim=1)  # valid ones first
-    mask = top_scores >= 0
-    idx_i = torch.where(mask, idx_i, torch.zeros_like(idx_i))
-    idx_j = torch.where(mask, torch.gather(match_j, 1, idx_i), torch.zeros_like(idx_i))
-    pad = num_samples - idx_i.shape[1]
-    if pad > 0:  # fewer pixels than samples asked for
-        idx_i, idx_j, mask = (torch.nn.functional.pad(x, (0, pad)) for x in (idx_i, idx_j, mask))
-    return idx_i, idx_j, mask
 
 
 def _single_pair(depth_i, depth_j, K_i, K_j, pose_i, pose_j, depth_tol, max_depth):
@@ -132,13 +99,3 @@ def overlap_ratio(depth_i, depth_j, K_i, K_j, pose_i, pose_j, depth_tol: float =
     _, valid = _correspondence_map(depth_i, depth_j, K_i, K_j, pose_i, pose_j, depth_tol, max_depth)
     num_valid_i = valid_depth_mask(depth_i, max_depth).flatten(1).sum(1)  # (B,)
     return valid.sum(1).to(depth_i.dtype) / num_valid_i.clamp(min=1).to(depth_i.dtype)
-
-
-@numpy_or_torch
-def voxel_overlap(points_i, points_j, voxel_size: float) -> float:
-    """``|V_i & V_j| / |V_i|`` over the voxels occupied by ``points_i (N_i, 3)`` and ``points_j (N_j, 3)``
-    (asymmetric; 0 when points_i is empty). Cheap, pose-free once points are in world coordinates."""
-    keys_i, keys_j = (torch.unique(voxel_hash(point_voxel_coords(p, voxel_size))) for p in (points_i, points_j))
-    if keys_i.numel() == 0:
-        return 0.0
-    return float(torch.isin(keys_i, keys_j).sum()) / keys_i.numel()

@@ -4,7 +4,7 @@ import torch
 
 from mask3d_mm import geometry
 
-from .scenes import intrinsics, plane_depth, rigid, rotation
+from .scenes import intrinsics, rigid, rotation
 
 
 def random_depth(rng, shape, invalid_fraction=0.2):
@@ -40,22 +40,13 @@ def test_principal_point_backprojects_onto_the_optical_axis():
     assert z == 4.0
 
 
-def test_pixel_grid_is_u_column_v_row():
-    grid = geometry.pixel_grid(2, 3)
-    assert grid.shape == (2, 3, 2)
-    np.testing.assert_array_equal(grid[1, 2], [2, 1])
-    torch_grid = geometry.pixel_grid(2, 3, like=torch.zeros((), dtype=torch.float32))
-    assert torch_grid.dtype == torch.float32
-    np.testing.assert_array_equal(torch_grid.numpy(), grid)
-
-
 def test_project_inverts_backproject_on_valid_pixels_batched_intrinsics():
     rng = np.random.default_rng(0)
     depth = random_depth(rng, (2, 6, 8))  # (B, H, W)
     K = np.stack([intrinsics(120.0, 110.0, 3.5, 2.5), intrinsics(80.0, 90.0, 4.0, 3.0)])  # (B, 3, 3)
     uv, z = geometry.project_points(geometry.backproject_depth(depth, K), K)
     valid = depth > 0
-    grid = np.broadcast_to(geometry.pixel_grid(6, 8), uv.shape)
+    grid = np.broadcast_to(np.stack(np.meshgrid(np.arange(8), np.arange(6)), -1), uv.shape)  # (u, v)
     np.testing.assert_allclose(uv[valid], grid[valid], atol=1e-9)
     np.testing.assert_allclose(z[valid], depth[valid], atol=1e-12)
 
@@ -115,7 +106,7 @@ def test_invalid_depth_never_produces_a_point():
     np.testing.assert_array_equal(geometry.valid_depth_mask(depth), [[False, False, True], [False, False, True]])
     np.testing.assert_array_equal(geometry.valid_depth_mask(depth, max_depth=2.0),
                                   [[False, False, True], [False, False, False]])
-    cloud = geometry.depth_to_point_cloud(depth, K, rigid(t=(0.0, 0.0, 10.0)))
+    cloud = geometry.depth_to_world(depth, K, rigid(t=(0.0, 0.0, 10.0)))[geometry.valid_depth_mask(depth)]
     np.testing.assert_allclose(cloud, [[0.1, -0.05, 11.0], [0.3, 0.15, 13.0]], atol=1e-12)
 
 
@@ -193,12 +184,3 @@ def test_scale_intrinsics_follows_pixel_centres():
     K4[:, :3, :3] = K
     np.testing.assert_allclose(geometry.scale_intrinsics(K4, 2.0, 2.0)[1, :3, :3],
                                geometry.scale_intrinsics(K, 2.0, 2.0))
-
-
-def test_crop_intrinsics_keeps_points_of_the_cropped_pixels():
-    K = intrinsics(fx=50.0, fy=60.0, cx=4.0, cy=3.0)
-    depth = plane_depth(K, rigid(rotation('y', 20)), 8, 10, normal=(0.2, 0.1, 1.0), offset=3.0)
-    K_crop = geometry.crop_intrinsics(K, left=3, top=2)
-    crop = depth[2:7, 3:9]
-    np.testing.assert_allclose(geometry.backproject_depth(crop, K_crop),
-                               geometry.backproject_depth(depth, K)[2:7, 3:9], atol=1e-12)

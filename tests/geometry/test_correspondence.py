@@ -161,12 +161,11 @@ def test_batched_equals_per_item_loop_and_masks_invalid_poses():
     assert match_j.shape == valid.shape == (3, H * W)
     np.testing.assert_array_equal((match_j >= 0).numpy(), valid.numpy())
     assert not valid[1].any()
-    per_pair = geometry.split_correspondences(match_j, valid)
     for b in (0, 2):
         idx_i, idx_j = geometry.frame_correspondences(args[0][b], args[1][b], K_WIDE, K_WIDE, pose_i[b], pose_j[b])
         assert isinstance(idx_i, torch.Tensor) and len(idx_i) > 0
-        torch.testing.assert_close(per_pair[b][0], idx_i)
-        torch.testing.assert_close(per_pair[b][1], idx_j)
+        torch.testing.assert_close(torch.nonzero(valid[b]).squeeze(1), idx_i)
+        torch.testing.assert_close(match_j[b, idx_i], idx_j)
     ratios = geometry.overlap_ratio(*args, torch.from_numpy(pose_i), torch.from_numpy(pose_j))
     for b in (0, 2):
         single = geometry.overlap_ratio(depth_i[b], depth_j[b], K_WIDE, K_WIDE, pose_i[b], pose_j[b])
@@ -182,18 +181,3 @@ def test_numpy_and_torch_correspondences_agree():
     assert isinstance(idx_np[0], np.ndarray) and isinstance(idx_t[0], torch.Tensor)
     np.testing.assert_array_equal(idx_t[0].numpy(), idx_np[0])
     np.testing.assert_array_equal(idx_t[1].numpy(), idx_np[1])
-
-
-def test_sample_correspondences_pads_and_subsamples():
-    valid = torch.tensor([[True, False, True, True, False, True], [False] * 5 + [True], [False] * 6])
-    match_j = torch.where(valid, torch.arange(6).expand(3, 6) + 10, torch.tensor(-1))
-    generator = torch.Generator().manual_seed(0)
-    idx_i, idx_j, mask = geometry.sample_correspondences(match_j, valid, 3, generator=generator)
-    assert idx_i.shape == idx_j.shape == mask.shape == (3, 3)
-    assert mask.sum(1).tolist() == [3, 1, 0]
-    assert valid[0, idx_i[0]].all() and len(set(idx_i[0].tolist())) == 3  # no repeats, only valid pixels
-    assert idx_i[1, 0] == 5 and idx_j[1, 0] == 15
-    torch.testing.assert_close(idx_j[mask], (idx_i + 10)[mask])
-    assert (idx_i[~mask] == 0).all() and (idx_j[~mask] == 0).all()
-    padded_i, _, padded_mask = geometry.sample_correspondences(match_j, valid, 8, generator=generator)
-    assert padded_i.shape == (3, 8) and padded_mask.sum(1).tolist() == [4, 1, 0]

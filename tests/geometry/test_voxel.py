@@ -73,16 +73,3 @@ def test_voxel_centres_hand_computed_and_round_trip():
     assert geometry.voxel_centres(coords, 0.5, dtype=np.float64).dtype == np.float64
     voxel_coords, point_to_voxel = geometry.voxelize(centres, 0.5)
     np.testing.assert_array_equal(voxel_coords[point_to_voxel], coords)
-
-
-def test_voxel_overlap():
-    cube = np.random.default_rng(2).uniform(0, 1, (400, 3))
-    assert geometry.voxel_overlap(cube, cube, 0.25) == 1.0
-    assert geometry.voxel_overlap(cube, cube + 10.0, 0.25) == 0.0
-    # i occupies voxels {(0,0,0), (1,0,0), (2,0,0), (3,0,0)}; j two of them plus one i does not have.
-    points_i = np.array([[0.1, 0.1, 0.1], [1.1, 0.1, 0.1], [1.2, 0.3, 0.4], [2.5, 0.5, 0.5], [3.9, 0.9, 0.9]])
-    points_j = np.array([[0.9, 0.9, 0.9], [2.0, 0.0, 0.0], [5.0, 0.0, 0.0]])
-    assert geometry.voxel_overlap(points_i, points_j, 1.0) == 0.5
-    assert geometry.voxel_overlap(points_j, points_i, 1.0) == pytest.approx(2 / 3)
-    assert geometry.voxel_overlap(torch.from_numpy(points_i), torch.from_numpy(points_j), 1.0) == 0.5
-    assert geometry.voxel_overlap(np.zeros((0, 3)), points_j, 1.0) == 0.0

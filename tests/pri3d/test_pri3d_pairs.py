@@ -5,6 +5,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
+from mmpretrain.registry import TRANSFORMS
 
 from mask3d_mm import geometry
 from mask3d_mm.datasets.pri3d_pairs import Pri3DPairDataset
@@ -18,18 +19,19 @@ VIEW_CONFIG = REPO / 'configs' / 'pri3d' / 'pri3d-view_resnet50-unet_8xb8_scanne
 
 
 def colour_augmentation():
-    """The Pri3D configs' colour augmentation, with the jitter always applied."""
-    augmentation = copy.deepcopy(Config.fromfile(VIEW_CONFIG).color_augmentation)
-    jitter = next(t for t in augmentation if t['type'] == 'RandomApply')
+    """The Pri3D configs' per-view colour augmentation step, with the jitter always applied."""
+    pipeline = copy.deepcopy(Config.fromfile(VIEW_CONFIG).train_pipeline)
+    step = next(t for t in pipeline if t['type'] == 'TransformBroadcaster')
+    jitter = next(t for t in step['transforms'] if t['type'] == 'RandomApply')
     jitter['prob'] = 1.0
-    return augmentation
+    return step
 
 
 def pair_dataset(world, scale=(WIDTH, HEIGHT), augment=False, with_chunks=True):
     root, _, pairs_file = world
     init_default_scope('mmpretrain')  # transforms are registered in mmpretrain's registry
     pipeline = [dict(type='LoadPri3DPair', scale=scale)]
-    pipeline += [dict(type='ApplyToEachView', transforms=colour_augmentation())] if augment else []
+    pipeline += [colour_augmentation()] if augment else []
     pipeline += [dict(type='PackPri3DInputs')]
     return Pri3DPairDataset(data_root=root, ann_file=pairs_file, with_chunks=with_chunks, pipeline=pipeline)
 
@@ -54,6 +56,19 @@ def test_augmentation_changes_colour_only(pri3d_world):
         assert (augmented['inputs'][view].float() - plain['inputs'][view].float()).abs().mean() > 1.0
     for key in ('depth', 'pose', 'intrinsic', 'chunk_coords'):
         assert torch.equal(getattr(plain['data_samples'], key), getattr(augmented['data_samples'], key))
+
+
+def test_colour_augmentation_is_drawn_per_view(pri3d_world):
+    """Pri3D jitters the two views of a pair independently: one image given as both views comes out two ways."""
+    init_default_scope('mmpretrain')
+    views = pair_dataset(pri3d_world).get_data_info(0)['views']
+    image = LoadPri3DPair(scale=(WIDTH, HEIGHT))(dict(views=views))['img'][0]  # (H, W, 3) uint8
+    np.random.seed(0)
+    torch.manual_seed(0)
+    out = TRANSFORMS.build(colour_augmentation())(dict(img=[image, image.copy()], depth=[None, None]))
+    assert [img.shape for img in out['img']] == [image.shape] * 2 and out['depth'] == [None, None]
+    assert all(np.abs(img.astype(float) - image).mean() > 1.0 for img in out['img'])
+    assert np.abs(out['img'][0].astype(float) - out['img'][1]).mean() > 1.0
 
 
 def test_resize_keeps_depth_samples_and_scales_intrinsics(pri3d_world):

@@ -12,24 +12,11 @@ re-running into a complete dataset skips every finished scene. The evidence stud
 import argparse
 import time
 
+from mask3d_mm.data_prep.cli_args import add_scene_job_args, non_negative_int, positive_int
 from mask3d_mm.data_prep.synthetic import generate_dataset
 from mask3d_mm.data_prep.synthetic.appearance import Appearance
 from mask3d_mm.data_prep.synthetic.layout import NUM_OBJECTS_RANGE
 from mask3d_mm.utils.cli import run_cli
-
-
-def positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be a positive integer, got {text}')
-    return value
-
-
-def non_negative_int(text):
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f'must be a non-negative integer, got {text}')
-    return value
 
 
 def parse_args(argv=None):
@@ -40,7 +27,6 @@ def parse_args(argv=None):
     parser.add_argument('--seed', type=non_negative_int, default=0, help='dataset seed (default 0)')
     parser.add_argument('--size', type=positive_int, nargs=2, metavar=('W', 'H'), default=(320, 240),
                         help='image width and height (default 320 240)')
-    parser.add_argument('--workers', type=positive_int, default=1, help='scenes generated in parallel (processes)')
     parser.add_argument('--no-sensor-noise', action='store_true',
                         help='exact depth (no holes / noise) and noise-free colour')
     parser.add_argument('--objects', type=non_negative_int, nargs=2, metavar=('MIN', 'MAX'),
@@ -49,8 +35,7 @@ def parse_args(argv=None):
     parser.add_argument('--palette-mode', choices=('class', 'shared'), default='class',
                         help="'class': colour palettes depend on the class (overlapping); 'shared': any object any "
                              "palette, so only geometry tells classes apart")
-    parser.add_argument('--overwrite', action='store_true',
-                        help='regenerate scenes that were generated with different settings')
+    add_scene_job_args(parser, overwrite_help='regenerate scenes that were generated with different settings')
     args = parser.parse_args(argv)
     if args.objects[0] > args.objects[1]:
         parser.error(f'--objects: MIN must not exceed MAX, got {args.objects[0]} {args.objects[1]}')

@@ -6,19 +6,11 @@ model = dict(
     data_preprocessor=dict(size=(96, 128)),
     backbone=dict(depth=18, out_channels=16, init_cfg=None),
     decode_head=dict(in_channels=16, channels=16))
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='Resize', scale=frame_size, keep_ratio=False),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackSegInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=frame_size, keep_ratio=False),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs')
-]
+# The real pipelines at the frame size, without PhotoMetricDistortion
+frame_resize = dict(_base_.frame_resize, scale=frame_size)
+train_pipeline = [frame_resize if step.type == 'Resize' else step for step in _base_.train_pipeline
+                  if step.type != 'PhotoMetricDistortion']
+test_pipeline = [frame_resize if step.type == 'Resize' else step for step in _base_.test_pipeline]
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
                         dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(num_workers=0, persistent_workers=False,

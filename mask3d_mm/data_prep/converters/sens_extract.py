@@ -25,9 +25,8 @@ import os
 import os.path as osp
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
@@ -44,6 +43,7 @@ from ...utils.atomic_io import (
     write_matrix_atomic,
     write_text_atomic,
 )
+from ..parallel import run_parallel
 from .sens import SensFrame, SensReader
 
 DONE_MARKER = '.extract_done.json'
@@ -234,29 +234,20 @@ def _init_worker():
     cv2.setNumThreads(1)  # the pool already uses the cores
 
 
+def _extract_job(job: Tuple[str, str], out_root: str, options: ExtractOptions) -> SceneResult:
+    return extract_one(*job, out_root, options)
+
+
+def _worker_died(job: Tuple[str, str], error: Exception) -> SceneResult:
+    return SceneResult(job[0], 'failed', error=f'worker process died: {error}')
+
+
 def extract_scenes(jobs: Sequence[Tuple[str, str]], out_root: str, options: ExtractOptions, workers: int = 1,
                    progress: bool = True) -> List[SceneResult]:
     """Extract ``jobs`` ((scene id, .sens path)); scenes in parallel over ``workers`` processes."""
-    from tqdm import tqdm
     os.makedirs(out_root, exist_ok=True)
-    results = []
-    with tqdm(total=len(jobs), unit='scene', desc='extract_sens', disable=not progress) as bar:
-        if workers <= 1:
-            for scene_id, sens_path in jobs:
-                results.append(extract_one(scene_id, sens_path, out_root, options))
-                bar.update()
-        else:
-            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
-                futures = {pool.submit(extract_one, scene_id, path, out_root, options): scene_id
-                           for scene_id, path in jobs}
-                for future in as_completed(futures):
-                    try:
-                        results.append(future.result())
-                    except BrokenProcessPool as err:  # a worker died (e.g. killed by the OOM killer)
-                        results.append(SceneResult(futures[future], 'failed', error=f'worker process died: {err}'))
-                    bar.update()
-    order = {scene_id: i for i, (scene_id, _) in enumerate(jobs)}
-    return sorted(results, key=lambda r: order[r.scene_id])
+    return run_parallel(partial(_extract_job, out_root=out_root, options=options), jobs, workers,
+                        desc='extract_sens' if progress else None, initializer=_init_worker, lost=_worker_died)
 
 
 def extracted_scenes(out_root: str) -> List[str]:

@@ -5,20 +5,21 @@ name and ``os.replace``d; a scene is finished when its ``.done`` marker (the gen
 finished scene with the same recipe is skipped, so re-running into a complete dataset is a fast no-op.
 """
 import json
-import multiprocessing
 import os
+import os.path as osp
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from ...formats.frame_layout import encode_depth, intrinsic_path
-from ...utils.atomic_io import matrix_text, write_bytes_atomic
+from ...utils.atomic_io import write_image_atomic, write_matrix_atomic, write_text_atomic
 from ...utils.errors import DataError
+from ..parallel import run_parallel
 from .appearance import Appearance
 from .catalog import DEFAULT_CLASSES
 from .labels import TSV_NAME, label_tsv_text
@@ -50,32 +51,26 @@ def split_scene_ids(scene_ids, val_fraction=VAL_FRACTION):
 
 
 # ------------------------------------------------------------------------------------------------ file writing
-def write_text_atomic(path, text, only_if_changed=False):
-    """``only_if_changed``: leave an identical file untouched (shared files like the label TSV and splits)."""
-    path = Path(path)
-    if only_if_changed and path.is_file() and path.read_text() == text:
-        return
-    write_bytes_atomic(str(path), text.encode())
+def write_if_changed(path, text):
+    """Leave an identical file untouched (files shared by all scenes: the label TSV, the splits)."""
+    if not (osp.isfile(path) and Path(path).read_text() == text):
+        write_text_atomic(str(path), text)
 
 
-def encode_image(ext, image, params=()):
-    ok, buffer = cv2.imencode(ext, image, list(params))
-    if not ok:
-        raise RuntimeError(f'cv2 could not encode a {image.dtype} {image.shape} image as {ext}')
-    return buffer.tobytes()
+LABEL_FOLDERS = dict(label='label_raw', label_nyu40='label_nyu40', label_scannet20='label_scannet20',
+                     instance='instance')  # {frame folder: key of the rendered frame}
 
 
-def frame_files(frame, pose):
-    """{relative path stem: bytes} of one rendered frame (paths get the frame index appended)."""
-    return {
-        'color': ('.jpg', encode_image('.jpg', frame['color'][..., ::-1], (cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY))),
-        'depth': ('.png', encode_image('.png', encode_depth(frame['depth']))),
-        'pose': ('.txt', matrix_text(pose).encode()),
-        'label': ('.png', encode_image('.png', frame['label_raw'])),
-        'label_nyu40': ('.png', encode_image('.png', frame['label_nyu40'])),
-        'label_scannet20': ('.png', encode_image('.png', frame['label_scannet20'])),
-        'instance': ('.png', encode_image('.png', frame['instance'])),
-    }
+def write_frame(scene_dir, frame_index, frame, pose):
+    """The files of one rendered frame: ``<folder>/<frame index>.<ext>`` (colour as JPEG, depth in mm)."""
+    def path(folder, ext):
+        return str(scene_dir / folder / f'{frame_index}{ext}')
+
+    write_image_atomic(path('color', '.jpg'), frame['color'][..., ::-1], (cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY))
+    write_image_atomic(path('depth', '.png'), encode_depth(frame['depth']))
+    write_matrix_atomic(path('pose', '.txt'), pose)
+    for folder, key in LABEL_FOLDERS.items():
+        write_image_atomic(path(folder, '.png'), frame[key])
 
 
 # ------------------------------------------------------------------------------------------------ one scene
@@ -125,18 +120,17 @@ def write_scene(out_dir, index, seed, frames, height, width, sensor_noise, appea
     scene = SyntheticScene(recipe['seed'], classes=classes, appearance=appearance, num_objects=num_objects)
     description = dict(generator=__name__, scene_id=sid, **scene.describe(), frames=frames,
                        image_size=[height, width], sensor_noise=recipe['sensor_noise'])
-    write_text_atomic(scene_dir / 'scene.json', json.dumps(description, indent=1) + '\n')
+    write_text_atomic(str(scene_dir / 'scene.json'), json.dumps(description, indent=1) + '\n')
     K4 = np.eye(4)
     K4[:3, :3] = scene.intrinsics(height, width)
     for sensor in ('color', 'depth'):
-        write_text_atomic(Path(intrinsic_path(str(scene_dir), sensor)), matrix_text(K4))
+        write_matrix_atomic(intrinsic_path(str(scene_dir), sensor), K4)
     for name in ('extrinsic_color.txt', 'extrinsic_depth.txt'):  # colour and depth share one camera
-        write_text_atomic(scene_dir / 'intrinsic' / name, matrix_text(np.eye(4)))
+        write_matrix_atomic(str(scene_dir / 'intrinsic' / name), np.eye(4))
     for frame_index, pose in enumerate(scene.trajectory(frames)):
         frame = scene.render(pose, K4[:3, :3], height, width, sensor_noise=sensor_noise, frame_index=frame_index)
-        for folder, (ext, data) in frame_files(frame, pose).items():
-            write_bytes_atomic(str(scene_dir / folder / f'{frame_index}{ext}'), data)
-    write_text_atomic(scene_dir / DONE_MARKER, json.dumps(recipe, sort_keys=True) + '\n')
+        write_frame(scene_dir, frame_index, frame, pose)
+    write_text_atomic(str(scene_dir / DONE_MARKER), json.dumps(recipe, sort_keys=True) + '\n')
     return sid, True
 
 
@@ -160,12 +154,6 @@ def _check_positive(**values):
             raise ValueError(f'{name} must be a positive integer, got {value!r}')
 
 
-def _pool_context():
-    """fork where available (workers inherit the imported modules: no re-import of torch per worker)."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context('fork' if 'fork' in methods else 'spawn')
-
-
 def generate_dataset(out_dir, num_scenes=2, frames_per_scene=20, seed=0, height=240, width=320,
                      sensor_noise=True, workers=1, appearance=None, classes=DEFAULT_CLASSES,
                      num_objects=NUM_OBJECTS_RANGE, overwrite=False, progress=None):
@@ -183,27 +171,20 @@ def generate_dataset(out_dir, num_scenes=2, frames_per_scene=20, seed=0, height=
     out_dir = _check_out_dir(out_dir)
     appearance = appearance or Appearance()
     classes = tuple(classes)
-    write_text_atomic(out_dir / TSV_NAME, label_tsv_text(), only_if_changed=True)
-    jobs = [(str(out_dir), index, int(seed), frames_per_scene, height, width, sensor_noise, appearance, classes,
-             tuple(num_objects), overwrite) for index in range(num_scenes)]
+    write_if_changed(out_dir / TSV_NAME, label_tsv_text())
+    write_one = partial(write_scene, str(out_dir), seed=int(seed), frames=frames_per_scene, height=height,
+                        width=width, sensor_noise=sensor_noise, appearance=appearance, classes=classes,
+                        num_objects=tuple(num_objects), overwrite=overwrite)
     started = time.perf_counter()
-    done = 0
-    if workers == 1:
-        for job in jobs:
-            sid, written = write_scene(*job)
-            done += 1
-            if progress:
-                progress(done, num_scenes, sid, written, time.perf_counter() - started)
-    else:
-        with ProcessPoolExecutor(min(workers, num_scenes), mp_context=_pool_context()) as pool:
-            for future in as_completed([pool.submit(write_scene, *job) for job in jobs]):
-                sid, written = future.result()
-                done += 1
-                if progress:
-                    progress(done, num_scenes, sid, written, time.perf_counter() - started)
+
+    def report(done, index, result):
+        sid, written = result
+        progress(done, num_scenes, sid, written, time.perf_counter() - started)
+
+    run_parallel(write_one, range(num_scenes), workers, on_result=report if progress else None)
     scene_ids = [scene_id(index) for index in range(num_scenes)]
     train, val = split_scene_ids(scene_ids)
     (out_dir / 'splits').mkdir(exist_ok=True)
     for name, ids in (('train.txt', train), ('val.txt', val)):
-        write_text_atomic(out_dir / 'splits' / name, ''.join(f'{s}\n' for s in ids), only_if_changed=True)
+        write_if_changed(out_dir / 'splits' / name, ''.join(f'{s}\n' for s in ids))
     return scene_ids

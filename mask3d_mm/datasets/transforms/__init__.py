@@ -1,5 +1,6 @@
-# Importing this package registers its modules; add one import line per module.
-from . import (
-    pri3d,  # noqa: F401  (Pri3D)
-    rgbd,  # noqa: F401
-)
+"""Registered transforms (imported for their registration)."""
+from .pri3d import LoadPri3DPair, PackPri3DInputs
+from .rgbd import LoadRGBDFromFile, PackRGBDInputs, RGBDMaskGenerator, RGBDRandomFlip, RGBDRandomResizedCrop
+
+__all__ = ['LoadRGBDFromFile', 'RGBDRandomResizedCrop', 'RGBDRandomFlip', 'RGBDMaskGenerator', 'PackRGBDInputs',
+           'LoadPri3DPair', 'PackPri3DInputs']

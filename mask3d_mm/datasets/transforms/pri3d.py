@@ -1,14 +1,17 @@
-"""Pri3D pair transforms: load both views (+ frustum-cropped voxel chunks), colour-only augmentation, packing.
+"""Pri3D pair transforms: load both views (+ frustum-cropped voxel chunks) and pack them. The colour-only
+augmentation, drawn independently per view, is mmcv's ``TransformBroadcaster`` over ``img`` in the configs.
 
 No geometric augmentation: a crop/flip would have to be mirrored into the intrinsics and poses, and Pri3D trains
 without one. Every view keeps ``img`` and ``depth`` pixel-aligned and ``intrinsic`` matching the stored size.
 """
+from typing import Sequence
+
 import cv2
 import numpy as np
 import torch
-from mmcv.transforms import BaseTransform, Compose
+from mmcv.transforms import BaseTransform
+from mmpretrain.datasets.transforms import PackInputs
 from mmpretrain.registry import TRANSFORMS
-from mmpretrain.structures import DataSample
 
 from mask3d_mm import geometry
 
@@ -47,7 +50,7 @@ def crop_chunk(coords, colors, voxel_size, box):
     """Voxels whose centre lies in the world box."""
     if box is None:
         return coords[:0], colors[:0]
-    centres = (coords + 0.5) * voxel_size  # (V, 3)
+    centres = geometry.voxel_centres(coords, voxel_size, dtype=np.float64)  # (V, 3)
     inside = np.all((centres >= box[0]) & (centres <= box[1]), axis=1)
     return coords[inside], colors[inside]
 
@@ -97,34 +100,24 @@ class LoadPri3DPair(BaseTransform):
 
 
 @TRANSFORMS.register_module()
-class ApplyToEachView(BaseTransform):
-    """Run colour transforms (mmpretrain ``ColorJitter``, ``RandomGrayscale``, ``GaussianBlur``, ...) on each view
-    independently, so the two views of a pair get different photometric changes."""
+class PackPri3DInputs(PackInputs):
+    """``PackInputs`` of a pair: ``inputs`` is the list of the two (3, H, W) uint8 views (mmpretrain's multi-view
+    format); the DataSample holds ``depth`` (2, H, W), ``pose`` (2, 4, 4), ``intrinsic`` (2, 3, 3) and, with chunks,
+    ``chunk_coords`` (M, 4) / ``chunk_colors`` (M, 3). (Per-view colour augmentation before it: mmcv's
+    ``TransformBroadcaster`` with ``mapping=dict(img='img')``, see the Pri3D configs.)"""
 
-    def __init__(self, transforms):
-        self.transforms = Compose(transforms)
+    def __init__(self,
+                 algorithm_keys: Sequence[str] = ('depth', 'pose', 'intrinsic', 'chunk_coords', 'chunk_colors'),
+                 meta_keys: Sequence[str] = ('scene_id', 'frame_ids', 'overlap', 'img_shape', 'voxel_size'),
+                 **kwargs) -> None:
+        super().__init__(algorithm_keys=algorithm_keys, meta_keys=meta_keys, **kwargs)
 
-    def transform(self, results):
-        results['img'] = [self.transforms(dict(img=img))['img'] for img in results['img']]
-        return results
-
-
-@TRANSFORMS.register_module()
-class PackPri3DInputs(BaseTransform):
-    """``inputs``: list of two (3, H, W) uint8 tensors (mmpretrain multi-view format); ``data_samples``: a
-    DataSample with ``depth`` (2, H, W), ``pose`` (2, 4, 4), ``intrinsic`` (2, 3, 3) and, with chunks,
-    ``chunk_coords`` (M, 4) / ``chunk_colors`` (M, 3)."""
-
-    meta_keys = ('scene_id', 'frame_ids', 'overlap', 'img_shape', 'voxel_size')
-
-    def transform(self, results):
-        inputs = [torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))) for img in results['img']]
-        sample = DataSample()
-        sample.set_field(torch.from_numpy(np.stack(results['depth'])), 'depth')  # (2, H, W)
-        sample.set_field(torch.from_numpy(np.stack(results['pose'])), 'pose')  # (2, 4, 4)
-        sample.set_field(torch.from_numpy(np.stack(results['intrinsic'])), 'intrinsic')  # (2, 3, 3)
-        if 'chunk_coords' in results:
-            sample.set_field(torch.from_numpy(results['chunk_coords']), 'chunk_coords')  # (M, 4)
-            sample.set_field(torch.from_numpy(results['chunk_colors']), 'chunk_colors')  # (M, 3)
-        sample.set_metainfo({k: results[k] for k in self.meta_keys if k in results})
-        return dict(inputs=inputs, data_samples=sample)
+    def transform(self, results: dict) -> dict:
+        # CHW copy in numpy, as PackRGBDInputs does (PackInputs' torch permute of uint8 HWC images is slow on CPU)
+        results['img'] = [torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))) for img in results['img']]
+        for key in self.algorithm_keys:
+            if isinstance(results.get(key), list):  # one array per view -> (2, ...)
+                results[key] = np.stack(results[key])
+            if key in results:
+                results[key] = torch.from_numpy(results[key])
+        return super().transform(results)

@@ -1,2 +1,4 @@
-# Importing this package registers its modules; add one import line per module.
-from . import mask3d_vis_hook  # noqa: F401
+"""Hooks (registered into mmengine's ``HOOKS`` on import)."""
+from .mask3d_vis_hook import Mask3DReconstructionHook
+
+__all__ = ['Mask3DReconstructionHook']

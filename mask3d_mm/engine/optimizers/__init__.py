@@ -1,1 +1,4 @@
-from .layer_decay_constructor import LayerDecayOptimWrapperConstructor  # noqa: F401
+"""Optimizer wrapper constructors (registered on import)."""
+from .layer_decay_constructor import LayerDecayOptimWrapperConstructor
+
+__all__ = ['LayerDecayOptimWrapperConstructor']

@@ -1,5 +1,5 @@
-# Importing this package registers its modules; add one import line per module.
-from . import (
-    mask3d,  # noqa: F401
-    pri3d,  # noqa: F401  (Pri3D)
-)
+"""Self-supervised algorithms (registered into mmpretrain's ``MODELS`` on import)."""
+from .mask3d import Mask3D
+from .pri3d import Pri3D
+
+__all__ = ['Mask3D', 'Pri3D']

@@ -12,13 +12,14 @@ are enough, with replacement when fewer exist (so every pair contributes a full-
 All matching happens here, batched in torch on the training device, from the depth / pose / intrinsics the
 pair dataset packs (see ``mask3d_mm.datasets.pri3d_pairs``).
 """
-from typing import Dict, List
+from typing import Dict
 
 import torch
 import torch.nn.functional as F
 from mmpretrain.models.selfsup import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
 from torch import nn
+from torch.nn.utils.rnn import pad_sequence
 
 from mask3d_mm import geometry
 
@@ -48,17 +49,6 @@ def sample_matches(valid, num_samples, generator=None):
         idx[~enough] = torch.multinomial(weights[~enough], num_samples, replacement=True, generator=generator)
     mask = (counts > 0)[:, None].expand(-1, num_samples)
     return torch.where(mask, idx, torch.zeros_like(idx)), mask
-
-
-def pad_stack(rows: List[torch.Tensor], length):
-    """Stack ``(n_b, C)`` matrices into ``(B, length, C)`` + ``(B, length)`` validity."""
-    channels = rows[0].shape[1]
-    out = rows[0].new_zeros(len(rows), length, channels)
-    valid = torch.zeros(len(rows), length, dtype=torch.bool, device=rows[0].device)
-    for b, r in enumerate(rows):
-        out[b, :len(r)] = r
-        valid[b, :len(r)] = True
-    return out, valid
 
 
 @MODELS.register_module()
@@ -180,9 +170,10 @@ class Pri3D(BaseSelfSupervisor):
 
     def _contrast(self, rows_a, rows_b, anchor):
         """PointInfoNCE over padded per-item matches; ``anchor`` keeps a match-less batch in the graph."""
-        length = max(len(r) for r in rows_a)
-        if length == 0:  # no match anywhere in the batch (e.g. all depth invalid): a zero loss with gradients
+        lengths = torch.tensor([len(r) for r in rows_a], device=anchor.device)  # (B,)
+        if lengths.max() == 0:  # no match anywhere in the batch (e.g. all depth invalid): a zero loss with gradients
             return anchor.sum() * 0.0
-        feats_a, valid = pad_stack(rows_a, length)  # (B, N, C)
-        feats_b, _ = pad_stack(rows_b, length)
+        feats_a = pad_sequence(rows_a, batch_first=True)  # (B, N, C), zero rows past each item's matches
+        feats_b = pad_sequence(rows_b, batch_first=True)  # (B, N, C)
+        valid = torch.arange(feats_a.shape[1], device=anchor.device) < lengths[:, None]  # (B, N)
         return self.contrast(feats_a, feats_b, valid)

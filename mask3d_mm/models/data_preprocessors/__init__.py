@@ -1,2 +1,4 @@
-# Importing this package registers its modules; add one import line per module.
-from . import rgbd  # noqa: F401
+"""Data preprocessors (registered on import)."""
+from .rgbd import RGBDDataPreprocessor
+
+__all__ = ['RGBDDataPreprocessor']

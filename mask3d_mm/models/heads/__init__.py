@@ -1,2 +1,4 @@
-# Importing this package registers its modules; add one import line per module.
-from . import mask3d_head  # noqa: F401
+"""Heads (registered on import)."""
+from .mask3d_head import Mask3DDepthHead
+
+__all__ = ['Mask3DDepthHead']

@@ -1,2 +1,4 @@
-# Importing this package registers its modules; add one import line per module.
-from . import point_info_nce  # noqa: F401  (Pri3D)
+"""Losses (registered on import)."""
+from .point_info_nce import PointInfoNCE
+
+__all__ = ['PointInfoNCE']

@@ -1,5 +1,5 @@
-# Importing this package registers its modules; add one import line per module.
-from . import (
-    mask3d_decoder,  # noqa: F401
-    simple_fpn,  # noqa: F401  (ViTDet neck for fine-tuning)
-)
+"""Necks (registered on import): the Mask3D depth decoder and SimpleFPN (ViTDet neck for fine-tuning)."""
+from .mask3d_decoder import Mask3DDecoder
+from .simple_fpn import SimpleFPN
+
+__all__ = ['Mask3DDecoder', 'SimpleFPN']

@@ -17,6 +17,7 @@ import argparse
 import os.path as osp
 import sys
 
+from mask3d_mm.data_prep.cli_args import add_scene_job_args, positive_int
 from mask3d_mm.data_prep.converters.sens_extract import (
     ExtractOptions,
     extract_scenes,
@@ -38,21 +39,15 @@ def parse_args(argv=None):
                         help='folder with ScanNet\'s scannetv2_train.txt / scannetv2_val.txt: splits/train.txt and '
                              'val.txt become those lists restricted to the extracted scenes (default: all extracted '
                              'scenes in splits/train.txt)')
-    parser.add_argument('--frame-skip', type=int, default=25, help='keep frames 0, N, 2N, ... (default 25)')
-    parser.add_argument('--size', type=int, nargs=2, metavar=('W', 'H'), default=None,
+    parser.add_argument('--frame-skip', type=positive_int, default=25, help='keep frames 0, N, 2N, ... (default 25)')
+    parser.add_argument('--size', type=positive_int, nargs=2, metavar=('W', 'H'), default=None,
                         help='resize colour and depth to W x H (e.g. 640 480 or 320 240)')
-    parser.add_argument('--workers', type=int, default=1, help='scenes extracted in parallel (processes)')
     parser.add_argument('--scenes', nargs='+', default=None,
                         help='scene ids, or text files with one scene id per line (default: all found)')
     parser.add_argument('--jpeg-quality', type=int, default=95, help='quality when colour must be re-encoded')
-    parser.add_argument('--overwrite', action='store_true', help='re-extract scenes that are already done')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
-    args = parser.parse_args(argv)
-    if args.frame_skip < 1:
-        parser.error('--frame-skip must be >= 1')
-    if args.size is not None and min(args.size) < 1:
-        parser.error('--size must be two positive integers')
-    return args
+    add_scene_job_args(parser, overwrite_help='re-extract scenes that are already done')
+    return parser.parse_args(argv)
 
 
 def expand_scene_args(items):

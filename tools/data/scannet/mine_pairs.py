@@ -17,71 +17,48 @@ counted in the summary with the reason (fewer than 2 frames after the frame skip
 import argparse
 import os.path as osp
 from functools import partial
-from multiprocessing import Pool
 
-from tqdm import tqdm
-
-from mask3d_mm.data_prep.pair_mining import (
-    check_previous_options,
-    format_summary,
-    list_scenes,
-    merge_pair_files,
-    mining_options,
-    process_scene,
-)
+from mask3d_mm.data_prep import pair_mining
+from mask3d_mm.data_prep.cli_args import add_scene_job_args, positive_int
+from mask3d_mm.data_prep.parallel import run_parallel
 from mask3d_mm.utils.cli import run_cli
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--frames-root', required=True, help='root of the frame layout (<root>/<scene>/depth/...)')
-    parser.add_argument('--out', required=True, help='output pairs file; per-scene results go next to it')
-    parser.add_argument('--min-overlap', type=float, default=0.3, help='keep pairs with at least this overlap')
-    parser.add_argument('--frame-skip', type=int, default=1,
+    parser.add_argument('--split', default=None, help='scene list splits/<split>.txt (default: all scenes)')
+    parser.add_argument('--frame-skip', type=positive_int, default=1,
                         help='use every N-th frame of a scene\'s frame list (default 1: extracted frames are '
                              'already subsampled by extract_sens.py --frame-skip)')
-    parser.add_argument('--voxel-size', type=float, default=0.05, help='voxel size (m) of the overlap test')
-    parser.add_argument('--match-radius', type=float, default=1.5,
-                        help='a pixel matches a voxel of the other frame within this many voxels (centre distance)')
-    parser.add_argument('--pixel-stride', type=int, default=2, help='use every N-th pixel per axis')
-    parser.add_argument('--chunk-voxel-size', type=float, default=0.02, help='voxel size (m) of scene chunks')
-    parser.add_argument('--no-chunks', action='store_true', help='skip the scene voxel chunks (view loss only)')
-    parser.add_argument('--split', default=None, help='scene list splits/<split>.txt (default: all scenes)')
-    parser.add_argument('--workers', type=int, default=1)
-    parser.add_argument('--overwrite', action='store_true', help='re-mine scenes recorded with other options')
-    args = parser.parse_args(argv)
-    if args.frame_skip < 1:
-        parser.error('--frame-skip must be >= 1')
-    return args
+    parser.add_argument('--out', required=True, help='output pairs file; per-scene results go next to it')
+    overlap = parser.add_argument_group('overlap test (Pri3D\'s, see mask3d_mm/data_prep/pair_mining.py)')
+    overlap.add_argument('--min-overlap', type=float, default=0.3, help='keep pairs with at least this overlap')
+    overlap.add_argument('--voxel-size', type=float, default=0.05, help='voxel size (m) of the overlap test')
+    overlap.add_argument('--match-radius', type=float, default=1.5,
+                         help='a pixel matches a voxel of the other frame within this many voxels (centre distance)')
+    overlap.add_argument('--pixel-stride', type=int, default=2, help='use every N-th pixel per axis')
+    chunks = parser.add_argument_group('scene voxel chunks (the 2D-3D losses)')
+    chunks.add_argument('--chunk-voxel-size', type=float, default=0.02, help='voxel size (m) of scene chunks')
+    chunks.add_argument('--no-chunks', action='store_true', help='skip the scene voxel chunks (view loss only)')
+    add_scene_job_args(parser, overwrite_help='re-mine scenes recorded with other options')
+    return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    scenes = list_scenes(args.frames_root, args.split)
+    scenes = pair_mining.list_scenes(args.frames_root, args.split)
     work_dir = osp.dirname(osp.abspath(args.out))
-    options = mining_options(min_overlap=args.min_overlap, frame_skip=args.frame_skip, voxel_size=args.voxel_size,
-                             pixel_stride=args.pixel_stride, match_radius=args.match_radius,
-                             chunk_voxel_size=None if args.no_chunks else args.chunk_voxel_size)
-    if not args.overwrite:
-        check_previous_options(work_dir, scenes, options)  # before any work: one error line, nothing written
-    job = partial(process_scene, args.frames_root, work_dir=work_dir, overwrite=args.overwrite, **options)
-    with Pool(args.workers) if args.workers > 1 else _Serial() as pool:
-        results = list(tqdm(pool.imap_unordered(job, scenes), total=len(scenes), desc='scenes'))
-    total = merge_pair_files(work_dir, scenes, args.out)
-    print(format_summary(sorted(results, key=lambda r: r.scene_id), total, args.out, args.frame_skip))
-
-
-class _Serial:
-    """``Pool`` stand-in for --workers 1 (no subprocesses, readable tracebacks)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def imap_unordered(self, fn, items):
-        return map(fn, items)
+    options = pair_mining.mining_options(
+        min_overlap=args.min_overlap, frame_skip=args.frame_skip, voxel_size=args.voxel_size,
+        pixel_stride=args.pixel_stride, match_radius=args.match_radius,
+        chunk_voxel_size=None if args.no_chunks else args.chunk_voxel_size)
+    if not args.overwrite:  # before any work: one error line, nothing written
+        pair_mining.check_previous_options(work_dir, scenes, options)
+    job = partial(pair_mining.process_scene, args.frames_root, work_dir=work_dir, overwrite=args.overwrite, **options)
+    results = run_parallel(job, scenes, args.workers, desc='scenes')
+    total = pair_mining.merge_pair_files(work_dir, scenes, args.out)
+    print(pair_mining.format_summary(sorted(results, key=lambda r: r.scene_id), total, args.out, args.frame_skip))
 
 
 if __name__ == '__main__':
