@@ -126,6 +126,15 @@ def encode_depth(depth_m, depth_scale: float = DEPTH_SCALE) -> np.ndarray:
     return np.where(valid, units, 0).astype(np.uint16)
 
 
+def read_label_png(path: str) -> np.ndarray:
+    """A single-channel 8- or 16-bit label / instance PNG -> ``(H, W)`` ids, unchanged."""
+    labels = _imdecode(read_file_bytes(path), cv2.IMREAD_UNCHANGED, path, 'a single-channel 8/16-bit label PNG')
+    if labels.ndim != 2 or labels.dtype not in (np.uint8, np.uint16):
+        raise DataError(f'{path}: expected a single-channel 8/16-bit label PNG, got {labels.dtype} '
+                        f'of shape {labels.shape}')
+    return labels
+
+
 def decode_color(data: bytes, path: str, size_hw: Optional[tuple] = None) -> np.ndarray:
     """A colour image's bytes -> ``(H, W, 3)`` BGR uint8 (cv2 order), resized by area to ``size_hw`` if given."""
     color = _imdecode(data, cv2.IMREAD_COLOR, path, 'a colour image')

@@ -58,17 +58,6 @@ def write_image_atomic(path: str, image: np.ndarray, params: Iterable[int] = ())
     write_bytes_atomic(path, encoded.tobytes())
 
 
-def read_label_png(path: str) -> np.ndarray:
-    """A single-channel 8- or 16-bit PNG (label or instance ids) as an (H, W) array."""
-    labels = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if labels is None:
-        raise DataError(f'{path}: missing or not a readable image')
-    if labels.ndim != 2 or labels.dtype not in (np.uint8, np.uint16):
-        raise DataError(f'{path}: expected a single-channel 8/16-bit label PNG, got {labels.dtype} '
-                        f'of shape {labels.shape}')
-    return labels
-
-
 def matrix_text(matrix: np.ndarray) -> str:
     """A 4x4 matrix as ScanNet-style text; ``%.9g`` round-trips float32 exactly (ScanNet's ``%f`` does not)."""
     return ''.join(' '.join(f'{value:.9g}' for value in row) + '\n' for row in np.asarray(matrix))

@@ -15,9 +15,9 @@ from pycocotools import mask as mask_utils
 
 from mask3d_mm.utils.errors import DataError
 
-from ...formats.frame_layout import frame_stems
+from ...formats.frame_layout import frame_stems, read_label_png
 from ...formats.scannet_labels import NYU40_CLASSES, SCANNET20_CLASSES, SCANNET20_NYU40_IDS
-from ...utils.atomic_io import read_label_png, write_text_atomic
+from ...utils.atomic_io import write_text_atomic
 
 # (name, nyu40 id) per category, COCO id = position + 1.
 SCANNET18 = tuple((name, nyu40_id) for name, nyu40_id in zip(SCANNET20_CLASSES, SCANNET20_NYU40_IDS)

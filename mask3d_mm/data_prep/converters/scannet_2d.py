@@ -20,9 +20,15 @@ import numpy as np
 
 from mask3d_mm.utils.errors import DataError
 
-from ...formats.frame_layout import DATA_EFFICIENT_PERCENTS, frame_stems, read_scene_list, write_scene_list
+from ...formats.frame_layout import (
+    DATA_EFFICIENT_PERCENTS,
+    frame_stems,
+    read_label_png,
+    read_scene_list,
+    write_scene_list,
+)
 from ...formats.scannet_labels import nyu40_to_scannet20_lut, raw_to_nyu40_lut, read_label_tsv
-from ...utils.atomic_io import read_label_png, write_image_atomic
+from ...utils.atomic_io import write_image_atomic
 
 RAW_LABEL_DIR, NYU40_DIR, SCANNET20_DIR = 'label', 'label_nyu40', 'label_scannet20'
 INPUT_SPACES = ('raw', 'nyu40')
