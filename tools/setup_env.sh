@@ -31,6 +31,8 @@ fi
 # opencv-python-headless before mmcv/mmengine so they do not pull the GUI opencv build.
 $PIP install -q -r "$ROOT/requirements/runtime.txt"
 
+# mmcv imports mmengine: install it first, so the check below tests mmcv's own ops, not a missing dependency.
+$PIP install -q "$(grep '^mmengine' "$ROOT/requirements/mminstall.txt")"
 # A prebuilt wheel is used only if it installs AND its compiled ops load against this torch; otherwise say why
 # (pip's or the import's own words) before the ~23-minute source build starts.
 MMCV_LOG=$(mktemp)
