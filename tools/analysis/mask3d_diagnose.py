@@ -35,7 +35,8 @@ METRICS = ('loss_depth', 'nearest_visible_depth_loss', 'loss_depth_rgb_shuffled'
 def held_out_dataset(cfg, split: str, scenes: str):
     """The config's frame dataset over the held-out scenes, and a sentence saying which scenes those are."""
     dataset_cfg = dict(cfg.train_dataloader.dataset, pipeline=[])
-    split_file = osp.join(dataset_cfg['data_root'], 'splits', f'{split}.txt')
+    split_file = osp.abspath(osp.join(dataset_cfg['data_root'], 'splits', f'{split}.txt'))  # a relative list
+    # would be read relative to data_root again
     if scenes:
         dataset_cfg['scenes'], source = osp.abspath(scenes), f'scene list {scenes}'
     elif osp.isfile(split_file):
