@@ -7,12 +7,9 @@ _base_ = './mask3d_vit-base-p16_8xb64-amp-coslr-800e_scannet.py'
 data_root = 'data/synthetic/'
 img_size = 128
 
-train_pipeline = [
-    dict(type='LoadRGBDFromFile'),
-    dict(type='RGBDRandomResizedCrop', scale=img_size, crop_ratio_range=(0.3, 1.0), interpolation='bilinear'),
-    dict(type='RGBDRandomFlip', prob=0.5),
-    dict(type='PackRGBDInputs'),
-]
+# the base's pipeline with a smaller, less aggressive crop
+train_pipeline = [dict(step, scale=img_size, crop_ratio_range=(0.3, 1.0), interpolation='bilinear')
+                  if step.type == 'RGBDRandomResizedCrop' else step for step in _base_.train_pipeline]
 train_dataloader = dict(batch_size=16, num_workers=1,
                         dataset=dict(data_root=data_root, frame_skip=2, pipeline=train_pipeline))
 
