@@ -57,6 +57,10 @@ def eval_transforms(cfg, img_hw) -> Compose:
 def diagnose(model, dataset, transforms, num_frames: int, batch_size: int, device) -> dict:
     """Frame-weighted means of ``Mask3D.depth_diagnostics`` over evenly spaced frames of ``dataset``."""
     indices = np.unique(np.linspace(0, len(dataset) - 1, min(num_frames, len(dataset))).round().astype(int))
+    # Batches take every n-th of these frames: the RGB-reliance test gives each sample the RGB of its batch
+    # neighbour, which must come from elsewhere in the list (frames are listed scene by scene), not the next frame.
+    num_batches = -(-len(indices) // batch_size)
+    indices = np.concatenate([indices[k::num_batches] for k in range(num_batches)])
     totals, weights = dict.fromkeys(METRICS, 0.0), 0
     for start in range(0, len(indices), batch_size):
         chunk = indices[start:start + batch_size]

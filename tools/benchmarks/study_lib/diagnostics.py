@@ -29,8 +29,10 @@ def heldout_diagnostics(config: Path, checkpoint: Path, data_root: Path, scenes:
     model.eval()
     dataset = DATASETS.build(dict(cfg.train_dataloader.dataset, data_root=f'{data_root}/', scenes=scenes,
                                   frame_skip=1))
-    loader = torch.utils.data.DataLoader(dataset, batch_size=cfg.train_dataloader.batch_size, shuffle=False,
-                                         collate_fn=pseudo_collate)
+    # Shuffled (seeded): the RGB-reliance test gives each sample the RGB of its batch neighbour, which must be
+    # another view of the world, not the next frame of the same scene (frames are listed scene by scene).
+    loader = torch.utils.data.DataLoader(dataset, batch_size=cfg.train_dataloader.batch_size, shuffle=True,
+                                         generator=torch.Generator().manual_seed(0), collate_fn=pseudo_collate)
     torch.manual_seed(0)  # the masks and the crops
     totals, count = {}, 0
     with torch.no_grad():
