@@ -107,6 +107,10 @@ NOT_RUN = {
     'make study-pri3d': 'the Pri3D study suite (long); tests/study covers the study engine',
     'python tools/benchmarks/study.py --size default --update-readme': 'the study (~50 min); rewrites README.md',
     'python tools/benchmarks/study.py --size large --update-readme': 'the study (hours); rewrites README.md',
+    'python tools/benchmarks/study.py --suite mask3d-ablation --size ablation --update-readme':
+        'the Mask3D ablation (~1 h); tests/study runs the study engine at its --quick size',
+    'python tools/analysis/mask3d_diagnose.py CONFIG CKPT --split all':
+        'needs the ablation\'s checkpoints (work_dirs/ablation); the same tool runs in RUN (test_diagnose_*)',
     'python tools/benchmarks/study.py --suite pri3d [--update-readme]':
         'the Pri3D study suite (long); tests/study runs its --quick size',
     'python tools/benchmarks/study.py [--suite vit|pri3d|mask3d-ablation] [--size default|large|medium|ablation|quick] '

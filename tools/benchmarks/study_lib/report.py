@@ -225,7 +225,7 @@ def readme_sections(results: dict) -> dict:
     return sections
 
 
-def ablation_section(results: dict, name: str, source: str):
+def ablation_section(results: dict, name: str, source: str, extra: str = ''):
     """The README block ``name`` holding the Mask3D settings' table (None when no setting was diagnosed)."""
     ablation = ablation_table(results)
     if ablation is None:
@@ -234,17 +234,19 @@ def ablation_section(results: dict, name: str, source: str):
     return (f'{begin}\n**Mask3D settings** {source}. Masked-depth L1: mean training loss over the last 10 % of the '
             f'iterations; copy baseline: the nearest visible depth pixel copied into each masked pixel, on the same '
             f'batches; RGB reliance: relative increase of the masked-depth loss when the RGB tokens are shuffled '
-            f'across the batch, on held-out frames.\n\n{ablation}\n{end}')
+            f'across the batch, on held-out frames.\n\n{ablation}\n{extra}{end}')
 
 
 def ablation_readme_sections(results: dict) -> dict:
     """``{marker name: README block}`` of the Mask3D ablation suite (``--suite mask3d-ablation``)."""
     meta, size = results['meta'], results['meta']['study_size']
     source = (f'(`{meta["size"]}` study size: {size["pretrain_iters"]} pretraining iterations on the study\'s '
-              f'frames, one fine-tuning of {size["finetune_iters"]} iterations on all the downstream data; '
-              f'{generated_by(meta, " --suite mask3d-ablation")}; every run is in `docs/study/ablation.json`.'
-              f'{fairness_line(results)})')
-    return {'mask3d-ablation': ablation_section(results, 'mask3d-ablation', source)}
+              f'frames, one fine-tuning of {size["finetune_iters"]} iterations on all the downstream data, one '
+              f'seed; {generated_by(meta, " --suite mask3d-ablation")}; every run is in '
+              f'`docs/study/ablation.json`).{fairness_line(results)}')
+    references = (f'\nEvery arm of the same run, with scratch and MAE for reference (probes: block and penalty chosen '
+                  f'by cross-validation; the last row predicts the training mean):\n\n{results_table(results)}\n')
+    return {'mask3d-ablation': ablation_section(results, 'mask3d-ablation', source, references)}
 
 
 def pri3d_readme_sections(results: dict) -> dict:
