@@ -68,7 +68,7 @@ bench: env
 	$(PY) tools/benchmarks/bench_render.py
 	$(PY) tools/benchmarks/bench_sens.py
 	$(PY) tools/benchmarks/bench_pairs.py
-	$(PY) tools/benchmarks/bench_pretrain.py
+	$(PY) tools/benchmarks/bench_pretrain.py --rgb-mask-ratio 0.75
 	$(PY) tools/benchmarks/bench_pri3d.py
 
 # Does the 3D prior help? Pretrain every arm of the study (scratch, MAE, Mask3D and its previous setting, Mask3D+MAE,

@@ -20,11 +20,11 @@ NAMED_BASE = osp.join(CONFIG_DIR, 'mask3d_vit-base-p16_8xb64-amp-coslr-800e_scan
 
 def expected_masking(name: str) -> dict:
     ratios = re.search(r'rgb([\d.]+)-depth([\d.]+)[-_]', name)
-    rgb, depth = (float(ratios[1]), float(ratios[2])) if ratios else (0.8, 0.8)
+    rgb, depth = (float(ratios[1]), float(ratios[2])) if ratios else (0.5, 0.98)
     if 'rgb-only' in name:
         rgb, depth = 0.5, 1.0
     if 'complementary' in name:
-        rgb = 0.5
+        rgb, depth = 0.5, 0.8
     return dict(rgb_mask_ratio=rgb, depth_mask_ratio=depth, complementary='complementary' in name,
                 depth_mask_type='block' if ('block-mask' in name or 'complementary' in name) else 'random')
 

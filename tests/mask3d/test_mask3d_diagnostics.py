@@ -10,7 +10,7 @@ from mask3d_mm.models.utils import nearest_visible_depth
 from mask3d_mm.utils.errors import DataError
 from tests.conftest import load_tool
 
-from .conftest import TINY_CONFIG, build_model
+from .conftest import SMALL_GRID_MASKING_OPTIONS, TINY_CONFIG, build_model
 
 
 def test_nearest_visible_depth_copies_the_closest_visible_valid_pixel():
@@ -74,7 +74,7 @@ def test_diagnose_tool_prints_the_numbers_on_held_out_frames(cfg, synthetic_root
     torch.save(dict(state_dict=build_model(cfg.model).state_dict()), checkpoint)
     tool = load_tool('tools/analysis/mask3d_diagnose.py')
     options = [f'train_dataloader.dataset.data_root={synthetic_root}', 'train_dataloader.dataset.frame_skip=1',
-               'model.backbone.img_size=64']
+               'model.backbone.img_size=64', *SMALL_GRID_MASKING_OPTIONS]
     tool.main([TINY_CONFIG, str(checkpoint), '--num-frames', '4', '--batch-size', '2', '--cfg-options', *options])
     out = capsys.readouterr().out
     assert re.search(r'frames: 4 evenly spaced of 4 in 1 scenes \(scene\d+_00\) from split .*splits/val.txt', out), out

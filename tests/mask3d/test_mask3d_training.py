@@ -14,10 +14,10 @@ from mmengine.runner import Runner
 from mask3d_mm.visualization import mask3d_panels as panels
 from tests.conftest import load_tool, run_tool
 
-from .conftest import TINY_CONFIG, tiny_config
+from .conftest import SMALL_GRID_MASKING_OPTIONS, TINY_CONFIG, tiny_config
 
 IMG_SIZE = 64  # 4 x 4 patches: every part of the model runs, at a fraction of the demo's cost
-SMALL_MODEL = [f'model.backbone.img_size={IMG_SIZE}']  # the model derives every other size from it
+SMALL_MODEL = [f'model.backbone.img_size={IMG_SIZE}', *SMALL_GRID_MASKING_OPTIONS]  # other sizes follow the ViT's
 
 
 def small_run_options(data_root: str) -> list:
