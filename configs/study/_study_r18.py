@@ -2,7 +2,7 @@
 # ResNet-18 UNet (random init: no ImageNet weights offline; the paper's ImageNet row is quoted, not run), one
 # batch, one iteration budget, one pretraining schedule. Prefixed ``study_`` like _study_vit.py.
 study_unet = dict(type='ResNetUNet', depth=18, out_channels=32, encoder_cfg=dict(init_cfg=None))
-study_pair_batch_size = 8  # 8 pairs = 16 images per pretraining step
+study_pair_batch_size = 4  # 4 pairs = 8 images per pretraining step (a CPU budget: see PRI3D_SIZES in study_lib)
 study_pretrain_iters = 400
 study_warmup_iters = 40
 study_pretrain_schedule = [

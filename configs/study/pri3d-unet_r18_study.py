@@ -7,7 +7,7 @@ _base_ = ['../finetune/synthetic/pri3d-unet_r18_synthetic-scannet.py', './_study
 model = dict(backbone={{_base_.study_unet}},
              decode_head=dict(in_channels={{_base_.study_unet.out_channels}},
                               channels={{_base_.study_unet.out_channels}}))
-train_dataloader = dict(batch_size=8)
+train_dataloader = dict(batch_size=4)  # a CPU budget, as the pretraining batch (_study_r18.py)
 val_evaluator = dict(classwise=True)  # per-class IoU in the scalars: objects-only mIoU
 test_evaluator = val_evaluator
 finetune_iters = 300

@@ -74,6 +74,27 @@ def test_every_pri3d_arm_gets_the_same_unet_and_budget():
     assert finetune.decode_head.in_channels == shared.study_unet.out_channels
 
 
+def test_pri3d_suite_has_its_own_budget_and_remines_chunks_of_another_voxel_size(tmp_path, monkeypatch):
+    """The Pri3D suite's sizes and chunk voxel size reach the run; chunks of another voxel size are not reused."""
+    assert study.sizes_of(VIT) is world.SIZES and study.sizes_of(PRI3D) is world.PRI3D_SIZES
+    pri3d, vit = world.PRI3D_SIZES['default'], world.SIZES['default']
+    assert (pri3d.pretrain_scenes, pri3d.downstream_scenes, pri3d.seeds, pri3d.fractions) == \
+        (vit.pretrain_scenes, vit.downstream_scenes, 3, (0.1, 1.0))  # same worlds, seeds and data shares
+    calls = []
+    monkeypatch.setattr(world, 'run', lambda cmd, log_file: calls.append([str(c) for c in cmd]))
+    pairs = tmp_path / world.PAIRS_FILE
+    pairs.parent.mkdir(parents=True)
+    pairs.write_text('')
+    world.mine_pairs(tmp_path, tmp_path, chunks=False)  # pairs without chunks: reused for the view loss
+    assert calls == []
+    world.mine_pairs(tmp_path, tmp_path, chunks=True, chunk_voxel_size=PRI3D.chunk_voxel_size)
+    assert calls[-1][calls[-1].index('--chunk-voxel-size') + 1] == '0.08' and '--overwrite' in calls[-1]
+    world.mine_pairs(tmp_path, tmp_path, chunks=True, chunk_voxel_size=0.08)  # done: nothing to mine
+    assert len(calls) == 1
+    world.mine_pairs(tmp_path, tmp_path, chunks=True, chunk_voxel_size=0.02)  # another voxel size: mined again
+    assert len(calls) == 2 and calls[-1][calls[-1].index('--chunk-voxel-size') + 1] == '0.02'
+
+
 def test_schedule_options_rescale_every_study_schedule():
     for name in configs_of(VIT) + configs_of(PRI3D) + [VIT.finetune_config, PRI3D.finetune_config]:
         cfg = copy.deepcopy(load_config(name))

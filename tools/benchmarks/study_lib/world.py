@@ -1,7 +1,7 @@
 """The study world and its budgets: sizes, rendering the pretraining / downstream sets, data-efficient splits,
 and the distinct frames each pretraining config reads (the fairness check: every method sees the same frames)."""
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from mask3d_mm.data_prep.converters.scannet_2d import write_data_efficient_splits
@@ -46,6 +46,16 @@ SIZES = {
     'quick': StudySize(pretrain_scenes=2, pretrain_frames=6, downstream_scenes=5, downstream_frames=4,
                        pretrain_iters=4, finetune_iters=2, seeds=1, fractions=(0.5, 1.0), probe_frames=8),
 }
+# The Pri3D suite's budgets (--suite pri3d): the ViT suite's worlds, fewer iterations. On the 2-core CPU a Pri3D
+# ResNet-18 UNet step costs ~5-10x a ViT-tiny one (measured under load, 1 thread, 4 pairs at 160x120 with 8 cm
+# voxel chunks: view ~4 s, geo ~7 s; a fine-tuning step of 4 images at 96x128 ~1.4 s), so the default runs 250
+# pretraining and 200 fine-tuning iterations to stay near 90 min with --jobs 2 (an estimate: not yet measured whole).
+PRI3D_SIZES = {
+    'default': replace(SIZES['default'], pretrain_iters=250, finetune_iters=200),
+    'medium': replace(SIZES['medium'], pretrain_iters=120, finetune_iters=100),
+    'large': replace(SIZES['default'], pretrain_iters=1000, finetune_iters=600),
+    'quick': SIZES['quick'],
+}
 # The study world, for pretraining and downstream alike (other seeds): densely furnished rooms (20-32 objects
 # tried per room) in which any object may take any palette and texture, so colour never gives the class away and a
 # model has to tell the classes apart by shape, size and placement -- where a 3D prior can help. Only five large
@@ -88,18 +98,21 @@ def make_datasets(out: Path, size: StudySize):
     return pretrain_root, downstream_root
 
 
-def mine_pairs(pretrain_root: Path, out: Path, chunks: bool):
+def mine_pairs(pretrain_root: Path, out: Path, chunks: bool, chunk_voxel_size: float = 0.02):
     """Overlapping frame pairs of the pretraining scenes for Pri3D; with ``chunks`` also each frame's voxel chunk
-    (the geometric prior's 3D input). A pairs file mined without chunks is mined again when chunks are needed."""
+    (the geometric prior's 3D input) at ``chunk_voxel_size``. Pairs mined without chunks, or chunks of another
+    voxel size, are mined again (``--overwrite``: mine_pairs.py refuses to mix options otherwise)."""
     pairs = pretrain_root / PAIRS_FILE
     marker = pairs.with_name('chunks.done')
-    if pairs.exists() and (marker.exists() or not chunks):
+    wanted = f'voxel_size {chunk_voxel_size:g}\n'
+    if pairs.exists() and (not chunks or (marker.exists() and marker.read_text() == wanted)):
         return
-    log(f'mining Pri3D pairs{" and voxel chunks" if chunks else ""}')
-    run(['tools/data/scannet/mine_pairs.py', '--frames-root', pretrain_root, '--out', pairs,
-         '--min-overlap', '0.3', '--frame-skip', '1', *([] if chunks else ['--no-chunks'])], out / 'mine_pairs.log')
+    log(f'mining Pri3D pairs{f" and {chunk_voxel_size:g} m voxel chunks" if chunks else ""}')
+    chunk_args = ['--chunk-voxel-size', f'{chunk_voxel_size:g}'] if chunks else ['--no-chunks']
+    run(['tools/data/scannet/mine_pairs.py', '--frames-root', pretrain_root, '--out', pairs, '--min-overlap', '0.3',
+         '--frame-skip', '1', *chunk_args, *(['--overwrite'] if pairs.exists() else [])], out / 'mine_pairs.log')
     if chunks:
-        write_text_atomic(str(marker), 'done\n')
+        write_text_atomic(str(marker), wanted)
 
 
 def check_size(out: Path, size_name: str, size: StudySize):
