@@ -36,6 +36,7 @@ from mask3d_mm.data_prep.synthetic import generate_dataset
 
 MASK3D_CONFIG = osp.join(osp.dirname(__file__), '..', '..', 'configs', 'mask3d', 'vitb_scannet.py')
 PATCH = 16
+MAE_MASK_RATIO = 0.75  # mmpretrain's MAE recipe; the step-time goal compares Mask3D at the same RGB ratio
 
 
 def mask3d_model_cfg(arch: str, img_size: int, rgb_mask_ratio: float = None) -> dict:
@@ -53,7 +54,7 @@ def mae_model_cfg(arch: str, img_size: int, embed_dims: int) -> dict:
     """mmpretrain's ``mae_vit-base-p16_8xb512-amp-coslr-300e_in1k`` model at the given arch and size."""
     return dict(
         type='MAE',
-        backbone=dict(type='MAEViT', arch=arch, img_size=img_size, patch_size=PATCH, mask_ratio=0.75),
+        backbone=dict(type='MAEViT', arch=arch, img_size=img_size, patch_size=PATCH, mask_ratio=MAE_MASK_RATIO),
         neck=dict(type='MAEPretrainDecoder', num_patches=(img_size // PATCH) ** 2, patch_size=PATCH, in_chans=3,
                   embed_dim=embed_dims, decoder_embed_dim=512, decoder_depth=8, decoder_num_heads=16,
                   mlp_ratio=4.),
@@ -162,7 +163,7 @@ def main(argv=None) -> None:
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--skip-data', action='store_true')
     parser.add_argument('--rgb-mask-ratio', type=float, default=None,
-                        help="Mask3D's RGB mask ratio (default: the config's); 0.75 = MAE's visible tokens")
+                        help=f"Mask3D's RGB mask ratio (default: the config's); {MAE_MASK_RATIO}: MAE's tokens")
     args = parser.parse_args(argv)
     MMLogger.get_instance('bench_pretrain', log_level='WARNING')  # no per-parameter init report from init_weights
     device = ('cuda' if torch.cuda.is_available() else 'cpu') if args.device == 'auto' else args.device
@@ -177,12 +178,12 @@ def main(argv=None) -> None:
     for name, (ms, params) in results.items():
         print(f'| {name} | {params:.1f} | {ms:.0f} | {args.batch * 1e3 / ms:.1f} | {ms / mae_ms:.2f}x |')
     ratio = results['Mask3D'][0] / mae_ms
-    if args.rgb_mask_ratio == 0.75:
+    if args.rgb_mask_ratio == MAE_MASK_RATIO:
         print(f'Mask3D / MAE step time: {ratio:.2f}x (goal <= 1.15x: {"met" if ratio <= 1.15 else "NOT met"})')
     else:
         setting = 'the config' if args.rgb_mask_ratio is None else args.rgb_mask_ratio
         print(f'Mask3D / MAE step time: {ratio:.2f}x at RGB mask ratio {setting} (the goal is set at '
-              '--rgb-mask-ratio 0.75, as many visible RGB tokens as MAE)')
+              f'--rgb-mask-ratio {MAE_MASK_RATIO}, as many visible RGB tokens as MAE)')
 
     if not args.skip_data:
         rates = bench_pipeline(args)

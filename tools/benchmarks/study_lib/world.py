@@ -47,9 +47,10 @@ SIZES = {
                        pretrain_iters=4, finetune_iters=2, seeds=1, fractions=(0.5, 1.0), probe_frames=8),
 }
 # The Pri3D suite's budgets (--suite pri3d): the ViT suite's worlds, fewer iterations. On the 2-core CPU a Pri3D
-# ResNet-18 UNet step costs ~5-10x a ViT-tiny one (measured under load, 1 thread, 4 pairs at 160x120 with 8 cm
-# voxel chunks: view ~4 s, geo ~7 s; a fine-tuning step of 4 images at 96x128 ~1.4 s), so the default runs 250
-# pretraining and 200 fine-tuning iterations to stay near 90 min with --jobs 2 (an estimate: not yet measured whole).
+# ResNet-18 UNet step is far dearer than a ViT-tiny one (measured under load, 1 thread: geo 7.1 s with 4 pairs at
+# 160x120 and 8 cm voxel chunks, view 4.7 s with 8 pairs; a fine-tuning step of 4 images at 96x128 1.4 s), so the
+# default runs 250 pretraining and 200 fine-tuning iterations to stay near 90 min with --jobs 2 (an estimate: not
+# yet measured whole).
 PRI3D_SIZES = {
     'default': replace(SIZES['default'], pretrain_iters=250, finetune_iters=200),
     'medium': replace(SIZES['medium'], pretrain_iters=120, finetune_iters=100),
