@@ -73,11 +73,11 @@ bench: env
 
 # Does the 3D prior help? Pretrain every arm of the study (scratch, MAE, Mask3D and its previous setting, Mask3D+MAE,
 # MAE->Mask3D, Pri3D-view, a supervised-depth probe control) on the synthetic world with equal budgets, fine-tune
-# each (3 seeds, full and 10 % data), write work_dirs/study/results.{md,json} + plot (budgeted for <= 90 min on
-# 2 cores with two trainings side by side; not yet measured with these arms).
+# each (3 seeds, full and 10 % data), write work_dirs/study/results.{md,json} + plot (two trainings side by side;
+# the committed run took 142 min on 2 cores, its first ~15 min shared with other jobs).
 study: env
 	$(PY) tools/benchmarks/study.py --out work_dirs/study
 
-# The Pri3D suite of the study (its methods and budgets are defined in tools/benchmarks/study.py).
+# The Pri3D suite of the study (its methods and budgets are defined in tools/benchmarks/study.py; 66 min on 2 cores).
 study-pri3d: env
 	$(PY) tools/benchmarks/study.py --suite pri3d --out work_dirs/study-pri3d

@@ -183,6 +183,9 @@ def fuse_scene_voxels(scene: SceneFrames, voxel_size=0.02):
 
 
 # ------------------------------------------------------------------------------------------------- per scene
+CHUNK_VOXEL_SIZE = 0.02  # voxel size (m) of the scene chunks: Pri3D's 2 cm
+
+
 @dataclass
 class MinedScene:
     """What ``process_scene`` did for one scene; ``note`` says why a scene gave no pairs."""
@@ -193,7 +196,7 @@ class MinedScene:
     note: str = ''
 
 
-def mining_options(min_overlap=0.3, frame_skip=1, voxel_size=0.05, pixel_stride=2, chunk_voxel_size=0.02,
+def mining_options(min_overlap=0.3, frame_skip=1, voxel_size=0.05, pixel_stride=2, chunk_voxel_size=CHUNK_VOXEL_SIZE,
                    match_radius=1.5):
     """The options a scene's results depend on, as recorded in its marker."""
     return dict(min_overlap=min_overlap, frame_skip=frame_skip, voxel_size=voxel_size, pixel_stride=pixel_stride,
@@ -240,7 +243,7 @@ def _previous_result(work_dir, scene_id, options, frame_ids, overwrite):
 
 
 def process_scene(frames_root, scene_id, work_dir, min_overlap=0.3, frame_skip=1, voxel_size=0.05,
-                  pixel_stride=2, chunk_voxel_size: Optional[float] = 0.02, match_radius=1.5,
+                  pixel_stride=2, chunk_voxel_size: Optional[float] = CHUNK_VOXEL_SIZE, match_radius=1.5,
                   overwrite=False) -> MinedScene:
     """Mine one scene into ``<work_dir>/pairs/<scene>.txt`` and ``<work_dir>/chunks/<scene>.npz`` (atomic), then
     record options, frames and result in ``pairs/<scene>.json``. A scene recorded with the same options and

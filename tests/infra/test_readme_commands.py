@@ -104,7 +104,7 @@ NOT_RUN = {
     'python tools/benchmarks/bench_pretrain.py': 'benchmark (make bench)',
     'python tools/benchmarks/bench_pri3d.py [--voxel-size 0.02]': 'benchmark (make bench)',
     'make study': 'the evidence study (~50 min); tests/study runs its --quick size',
-    'make study-pri3d': 'the Pri3D study suite (long); tests/study covers the study engine',
+    'make study-pri3d': 'the Pri3D study suite (~66 min); tests/study covers the study engine',
     'python tools/benchmarks/study.py --size default --update-readme': 'the study (~50 min); rewrites README.md',
     'python tools/benchmarks/study.py --size large --update-readme': 'the study (hours); rewrites README.md',
     'python tools/benchmarks/study.py --suite mask3d-ablation --size ablation --update-readme':
@@ -112,9 +112,14 @@ NOT_RUN = {
     'python tools/analysis/mask3d_diagnose.py CONFIG CKPT --split all':
         'needs the ablation\'s checkpoints (work_dirs/ablation); the same tool runs in RUN (test_diagnose_*)',
     'python tools/benchmarks/study.py --suite pri3d [--update-readme]':
-        'the Pri3D study suite (long); tests/study runs its --quick size',
-    'python tools/benchmarks/study.py [--suite vit|pri3d|mask3d-ablation] [--size default|large|medium|ablation|quick] '
-    '[--methods M ...] [--jobs N] [--update-readme]': 'the study (long); tests/study runs its --quick size',
+        'the Pri3D study suite (~66 min); tests/study runs its --quick size',
+    'python tools/benchmarks/study.py --suite pri3d --size default --update-readme':
+        'the Pri3D study suite (~66 min); rewrites README.md',
+    'python tools/benchmarks/study.py --suite pri3d --size long-pretrain --methods scratch pri3d-view':
+        'the Pri3D suite\'s longer-pretraining check (~55 min); tests/study runs the study engine at its --quick size',
+    'python tools/benchmarks/study.py [--suite vit|pri3d|mask3d-ablation] '
+    '[--size default|large|medium|ablation|long-pretrain|quick] [--methods M ...] [--jobs N] [--update-readme]':
+        'the study (long); tests/study runs its --quick size',
 }
 
 

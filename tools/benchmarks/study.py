@@ -56,6 +56,7 @@ from study_lib.runs import (  # noqa: E402
     train_in_process,
 )
 from study_lib.world import (  # noqa: E402
+    CHUNK_VOXEL_SIZE,
     PRI3D_SIZES,
     ROOM_CLASSES,
     SIZES,
@@ -93,7 +94,7 @@ class Suite:
     plot_name: str
     probes: bool  # linear probes of a ViT backbone
     sizes: dict = None  # size name -> StudySize of this suite (None: study_lib.world.SIZES)
-    chunk_voxel_size: float = 0.02  # voxel size (m) of the Pri3D geo loss's scene chunks, mined for this suite
+    chunk_voxel_size: float = CHUNK_VOXEL_SIZE  # voxel size (m) of the geo loss's chunks, mined for this suite
 
 
 MASK3D_ABLATIONS = {  # ``--methods`` names -> configs/study/ overrides of the Mask3D knobs
@@ -408,7 +409,8 @@ def main():
                         help="'vit': ViT-tiny, every method (default); 'pri3d': ResNet-18 UNet, Pri3D's Table 1")
     parser.add_argument('--size', choices=sorted({*SIZES, *PRI3D_SIZES}), default='default',
                         help="'default': <= 90 min on the 2-core CPU (--jobs 2); 'large': 4x the pretraining, 1.7x "
-                             "the fine-tuning, a recipe grid; 'medium': fewer iterations; 'quick': smoke")
+                             "the fine-tuning, a recipe grid; 'medium': fewer iterations; 'long-pretrain' (--suite "
+                             "pri3d): 4x the pretraining, all the data only; 'quick': smoke")
     parser.add_argument('--quick', action='store_true', help="CI smoke size (= --size quick): minutes, one seed")
     parser.add_argument('--out', default=None, help='work folder (default work_dirs/study[-pri3d][-SIZE])')
     parser.add_argument('--methods', nargs='+', default=None,

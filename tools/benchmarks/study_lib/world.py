@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from mask3d_mm.data_prep.converters.scannet_2d import write_data_efficient_splits
+from mask3d_mm.data_prep.pair_mining import CHUNK_VOXEL_SIZE
 from mask3d_mm.data_prep.synthetic import generate_dataset
 from mask3d_mm.data_prep.synthetic.appearance import Appearance
 from mask3d_mm.data_prep.synthetic.catalog import DEFAULT_CLASSES
@@ -47,14 +48,15 @@ SIZES = {
                        pretrain_iters=4, finetune_iters=2, seeds=1, fractions=(0.5, 1.0), probe_frames=8),
 }
 # The Pri3D suite's budgets (--suite pri3d): the ViT suite's worlds, fewer iterations. On the 2-core CPU a Pri3D
-# ResNet-18 UNet step is far dearer than a ViT-tiny one (measured under load, 1 thread: geo 7.1 s with 4 pairs at
-# 160x120 and 8 cm voxel chunks, view 4.7 s with 8 pairs; a fine-tuning step of 4 images at 96x128 1.4 s), so the
-# default runs 250 pretraining and 200 fine-tuning iterations to stay near 90 min with --jobs 2 (an estimate: not
-# yet measured whole).
+# ResNet-18 UNet step is far dearer than a ViT-tiny one (the whole default suite, --jobs 2, nothing else running:
+# 66 min; per step, 1 thread, 4 pairs at 160x120, 8 cm voxel chunks: view 2.3 s, geo 3.7 s, view+geo 3.9 s; a
+# fine-tuning step of 4 images at 96x128 0.9 s), so the default runs 250 pretraining and 200 fine-tuning iterations.
 PRI3D_SIZES = {
     'default': replace(SIZES['default'], pretrain_iters=250, finetune_iters=200),
     'medium': replace(SIZES['medium'], pretrain_iters=120, finetune_iters=100),
     'large': replace(SIZES['default'], pretrain_iters=1000, finetune_iters=600),
+    # 4x the default's pretraining, its fine-tuning, all the data only: does a longer pretraining widen the gap?
+    'long-pretrain': replace(SIZES['default'], pretrain_iters=1000, finetune_iters=200, fractions=(1.0,)),
     'quick': SIZES['quick'],
 }
 # The study world, for pretraining and downstream alike (other seeds): densely furnished rooms (20-32 objects
@@ -99,7 +101,7 @@ def make_datasets(out: Path, size: StudySize):
     return pretrain_root, downstream_root
 
 
-def mine_pairs(pretrain_root: Path, out: Path, chunks: bool, chunk_voxel_size: float = 0.02):
+def mine_pairs(pretrain_root: Path, out: Path, chunks: bool, chunk_voxel_size: float = CHUNK_VOXEL_SIZE):
     """Overlapping frame pairs of the pretraining scenes for Pri3D; with ``chunks`` also each frame's voxel chunk
     (the geometric prior's 3D input) at ``chunk_voxel_size``. Pairs mined without chunks, or chunks of another
     voxel size, are mined again (``--overwrite``: mine_pairs.py refuses to mix options otherwise)."""

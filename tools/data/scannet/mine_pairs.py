@@ -39,7 +39,8 @@ def parse_args(argv=None):
                          help='a pixel matches a voxel of the other frame within this many voxels (centre distance)')
     overlap.add_argument('--pixel-stride', type=int, default=2, help='use every N-th pixel per axis')
     chunks = parser.add_argument_group('scene voxel chunks (the 2D-3D losses)')
-    chunks.add_argument('--chunk-voxel-size', type=float, default=0.02, help='voxel size (m) of scene chunks')
+    chunks.add_argument('--chunk-voxel-size', type=float, default=pair_mining.CHUNK_VOXEL_SIZE,
+                        help='voxel size (m) of scene chunks (default: Pri3D\'s %(default)s)')
     chunks.add_argument('--no-chunks', action='store_true', help='skip the scene voxel chunks (view loss only)')
     add_scene_job_args(parser, overwrite_help='re-mine scenes recorded with other options')
     return parser.parse_args(argv)
