@@ -38,6 +38,8 @@ from mask3d_mm.utils.errors import DataError
 from ..formats import frame_layout, pri3d_pairs
 from ..utils.atomic_io import write_text_atomic
 
+CHUNK_VOXEL_SIZE = 0.02  # voxel size (m) of the scene chunks: Pri3D's 2 cm
+
 NOTE_FEW_FRAMES = 'fewer than 2 frames after the frame skip'
 NOTE_NO_PAIRS = 'no pair reaches the minimum overlap'
 
@@ -170,7 +172,7 @@ def mine_scene_pairs(scene: SceneFrames, min_overlap=0.3, voxel_size=0.05,
     return [(scene.frame_ids[i], scene.frame_ids[j], float(overlaps[i, j])) for i, j in zip(rows, cols)]
 
 
-def fuse_scene_voxels(scene: SceneFrames, voxel_size=0.02):
+def fuse_scene_voxels(scene: SceneFrames, voxel_size=CHUNK_VOXEL_SIZE):
     """Scene point cloud fused from the depth frames as occupied voxels with mean RGB: ``coords (V, 3)`` int32
     voxel indices (world / voxel_size, floored) and ``colors (V, 3)`` uint8."""
     points = np.concatenate(scene.points) if scene.points else np.zeros((0, 3), np.float32)
@@ -183,9 +185,6 @@ def fuse_scene_voxels(scene: SceneFrames, voxel_size=0.02):
 
 
 # ------------------------------------------------------------------------------------------------- per scene
-CHUNK_VOXEL_SIZE = 0.02  # voxel size (m) of the scene chunks: Pri3D's 2 cm
-
-
 @dataclass
 class MinedScene:
     """What ``process_scene`` did for one scene; ``note`` says why a scene gave no pairs."""

@@ -116,7 +116,8 @@ NOT_RUN = {
     'python tools/benchmarks/study.py --suite pri3d --size default --update-readme':
         'the Pri3D study suite (~66 min); rewrites README.md',
     'python tools/benchmarks/study.py --suite pri3d --size long-pretrain --methods scratch pri3d-view':
-        'the Pri3D suite\'s longer-pretraining check (~55 min); tests/study runs the study engine at its --quick size',
+        'the Pri3D suite\'s longer-pretraining check (50 min, its scratch runs reused); tests/study runs '
+        'the study engine at its --quick size',
     'python tools/benchmarks/study.py [--suite vit|pri3d|mask3d-ablation] '
     '[--size default|large|medium|ablation|long-pretrain|quick] [--methods M ...] [--jobs N] [--update-readme]':
         'the study (long); tests/study runs its --quick size',

@@ -48,9 +48,10 @@ SIZES = {
                        pretrain_iters=4, finetune_iters=2, seeds=1, fractions=(0.5, 1.0), probe_frames=8),
 }
 # The Pri3D suite's budgets (--suite pri3d): the ViT suite's worlds, fewer iterations. On the 2-core CPU a Pri3D
-# ResNet-18 UNet step is far dearer than a ViT-tiny one (the whole default suite, --jobs 2, nothing else running:
-# 66 min; per step, 1 thread, 4 pairs at 160x120, 8 cm voxel chunks: view 2.3 s, geo 3.7 s, view+geo 3.9 s; a
-# fine-tuning step of 4 images at 96x128 0.9 s), so the default runs 250 pretraining and 200 fine-tuning iterations.
+# ResNet-18 UNet step is far dearer than a ViT-tiny one (the whole default suite, --jobs 2, on an otherwise idle
+# machine: 66 min; per step, 1 thread, 4 pairs at 160x120, 8 cm voxel chunks: view 2.3 s, geo 3.7 s, view+geo
+# 3.9 s; a fine-tuning step of 4 images at 96x128 0.9 s), so the default runs 250 pretraining and 200 fine-tuning
+# iterations.
 PRI3D_SIZES = {
     'default': replace(SIZES['default'], pretrain_iters=250, finetune_iters=200),
     'medium': replace(SIZES['medium'], pretrain_iters=120, finetune_iters=100),
