@@ -1,12 +1,13 @@
-"""Every command the README shows is either run here, as written, or listed below with the reason it is not.
+"""Every command the documentation shows is either run here, as written, or listed below with the reason it is not.
 
-The README's fenced shell blocks and its inline commands (the Tools table and the prose) are parsed; each one must be
-a key of ``RUN`` (run by the default test run), ``SLOW`` (run by ``make slow``) or ``NOT_RUN`` (with the reason), so a
-command added to the README later fails ``test_every_readme_command_is_classified`` until someone decides how it is
-checked. The commands run in a scratch copy of the repository (symlinks to its files, its own ``data/`` and
-``work_dirs/``), so what they write relative to the repository root stays in a temporary folder. The Tools table's
-placeholders (CONFIG, CKPT, DIR, ...) are filled with that copy's files and a ``[...]`` option is kept only where the
-test says so; everything else of a command runs verbatim.
+The pages are the README, every ``docs/*.md`` and every ``configs/*/README.md`` (``doc_pages()``). Their fenced shell
+blocks and their inline commands (the tools table and the prose) are parsed; each one must be a key of ``RUN`` (run by
+the default test run), ``SLOW`` (run by ``make slow``) or ``NOT_RUN`` (with the reason), so a command added to a page
+later fails ``test_every_documented_command_is_classified`` until someone decides how it is checked. The commands run
+in a scratch copy of the repository (symlinks to its files, its own ``data/`` and ``work_dirs/``), so what they write
+relative to the repository root stays in a temporary folder. The tools table's placeholders (CONFIG, CKPT, DIR, ...)
+are filled with that copy's files and a ``[...]`` option is kept only where the test says so; everything else of a
+command runs verbatim.
 """
 import os
 import re
@@ -23,15 +24,21 @@ import torch
 from tests.helpers.sens_writer import record_scene
 
 REPO = Path(__file__).resolve().parents[2]
-README = REPO / 'README.md'
+
+
+def doc_pages():
+    """The pages whose commands are checked: the README, the docs and the per-method config pages."""
+    return [REPO / 'README.md', *sorted((REPO / 'docs').glob('*.md')), *sorted((REPO / 'configs').glob('*/README.md'))]
+
+
 SHELL_FENCES = ('bash', 'sh', 'shell', 'console')
 PROGRAMS = ('make', 'python', 'python3', 'bash', '.venv/bin/python')
 FENCE = re.compile(r'^[ \t]*```(\w*)\n(.*?)^[ \t]*```', re.S | re.M)  # also indented (in a list item)
 INLINE_CODE = re.compile(r'`([^`]+)`')
 ENV_ASSIGNMENTS = re.compile(r'^(?:[A-Z_][A-Z0-9_]*=\S*\s+)*')
 
-# Each tool run costs ~8 s of CPU (imports of torch + OpenMMLab), so the default run keeps the Mask3D chain the README
-# walks through after the demo; the other runnable commands are slow tests.
+# Each tool run costs ~8 s of CPU (imports of torch + OpenMMLab), so the default run keeps the Mask3D chain the docs
+# walk through after the demo; the other runnable commands are slow tests.
 RUN = {
     'python tools/data/make_synthetic.py --out DIR --scenes 2 --frames 20 --seed 0':
         'renders the 2-scene world the other commands use (test_make_synthetic_*)',
@@ -48,6 +55,9 @@ SLOW = {
     'python tools/analysis/visualize_reconstruction.py CONFIG CKPT --out DIR [--frames ...]':
         'frames from the training set (test_visualize_without_frames_*)',
     'python tools/test.py CONFIG CKPT [--out preds.pkl]': 'the UperNet twin after 20 iterations (test_finetune_twin_*)',
+    'python tools/test.py CONFIG CKPT': 'the UperNet twin after 20 iterations (test_finetune_twin_*)',
+    'python tools/data/make_synthetic.py --out data/synthetic --scenes 4 --frames 24 --seed 0':
+        'verbatim, in a workspace of its own (test_make_synthetic_docs_example_*)',
     'python tools/data/scannet/extract_sens.py --sens-root SCANS --out OUT --frame-skip 25 [--size W H] [--workers N]':
         'a .sens in ScanNet\'s format recorded from the synthetic world (test_extract_sens_*)',
     'python tools/data/scannet/convert_labels.py --root FRAMES [--coco scannet18]':
@@ -61,9 +71,12 @@ SLOW = {
     'tools/dist_train.sh CONFIG N [...]': 'the demo config, 2 CPU processes (gloo), 1 epoch',
     'tools/dist_train.sh CONFIG 2': 'the demo config, 2 CPU processes (gloo), 1 epoch',
     'tools/dist_test.sh CONFIG CKPT N [...]': 'the UperNet twin, 2 CPU processes (gloo)',
+    'tools/dist_test.sh CONFIG CKPT N': 'the UperNet twin, 2 CPU processes (gloo)',
 }
 REAL_DATA = 'needs real ScanNet data (the same tool runs on synthetic data in SLOW)'
 GPU_CLUSTER = 'needs 8 GPUs and real data (its synthetic twin runs in RUN / SLOW)'
+REWRITES = 'rewrites docs/study.md and the README summary'
+NYUV2 = 'needs the NYUv2 labelled .mat (2.8 GB); tests/datasets/test_nyuv2.py converts one in the same format'
 INSTALLS = 'creates or changes a virtual environment (network); setup_env.sh is syntax-checked here'
 NOT_RUN = {
     'make test': 'runs this test suite (recursion)',
@@ -74,6 +87,10 @@ NOT_RUN = {
     'python3 -m venv .venv && .venv/bin/pip install torch==2.14.1 torchvision==0.29.1 '
     '--index-url https://download.pytorch.org/whl/cu130': INSTALLS + '; CUDA wheels',
     'TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu make env': INSTALLS,
+    'PIP_FIND_LINKS=/path/to/wheelhouse make env': INSTALLS + '; needs a folder with a prebuilt mmcv wheel',
+    'python -m pip install cityscapesscripts': INSTALLS,
+    'python "$(python -c \'import mmseg, os; print(os.path.dirname(mmseg.__file__))\')/.mim/tools/dataset_converters/'
+    'cityscapes.py" data/cityscapes --nproc 8': 'needs the Cityscapes download (registration); mmseg\'s own converter',
     'source .venv/bin/activate': 'changes only the calling shell',
     'tools/slurm_train.sh PARTITION JOB CONFIG [WORK_DIR] [...]': 'needs a Slurm cluster',
     'tools/slurm_train.sh PARTITION mask3d configs/mask3d/vitb_scannet.py': 'needs a Slurm cluster',
@@ -85,9 +102,11 @@ NOT_RUN = {
         GPU_CLUSTER,
     'tools/dist_train.sh configs/finetune/pri3d-unet_r50_sgd-20k_scannet-240x320.py 8': GPU_CLUSTER,
     'python tools/model_converters/mask3d_to_backbone.py work_dirs/mask3d_vitb/epoch_800.pth '
-    'pretrain/vit-b_mask3d.pth': 'needs the 800-epoch ViT-B pretraining (GPU cluster)',
+    'pretrain/mask3d_vit-b16.pth': 'needs the 800-epoch ViT-B pretraining (GPU cluster)',
     'python tools/model_converters/pri3d_to_backbone.py work_dirs/pri3d_r50/iter_60000.pth '
-    'pretrain/r50_pri3d_unet.pth --target unet': 'needs the ResNet-50 Pri3D pretraining (GPU cluster)',
+    'pretrain/pri3d_r50_unet.pth --target unet': 'needs the ResNet-50 Pri3D pretraining (GPU cluster)',
+    'python tools/model_converters/pri3d_to_backbone.py work_dirs/pri3d_r50/iter_60000.pth '
+    'pretrain/pri3d_r50_encoder.pth --target encoder': 'needs the ResNet-50 Pri3D pretraining (GPU cluster)',
     'python tools/model_converters/pri3d_to_backbone.py CKPT OUT [--target encoder|unet]':
         'needs a Pri3D checkpoint; tests/pri3d/test_converter.py converts one',
     'python tools/data/scannet/extract_sens.py --sens-root scannet/scans --out data/scannet --frame-skip 25 '
@@ -95,18 +114,19 @@ NOT_RUN = {
     'python tools/data/scannet/mine_pairs.py --frames-root data/scannet --out data/scannet/pri3d/pairs.txt '
     '--workers 16': REAL_DATA,
     'python tools/data/scannet/convert_labels.py --root data/scannet_frames_25k': REAL_DATA,
-    'python tools/data/nyuv2/convert.py --mat M --splits S --map40 C40 --out OUT':
-        'needs the NYUv2 labelled .mat (2.8 GB); tests/datasets/test_nyuv2.py converts one in the same format',
+    'python tools/data/nyuv2/convert.py --mat M --splits S --map40 C40 --out OUT': NYUV2,
+    'python tools/data/nyuv2/convert.py --mat nyu_depth_v2_labeled.mat --splits splits.mat --map40 '
+    'classMapping40.mat --out data/nyuv2': NYUV2,
     'make bench': 'benchmarks (minutes; numbers, not checks)',
     'OMP_NUM_THREADS=1 python tools/benchmarks/bench_render.py --sizes 320x240 640x480': 'benchmark (make bench)',
     'python tools/benchmarks/bench_sens.py': 'benchmark (make bench)',
     'python tools/benchmarks/bench_pairs.py': 'benchmark (make bench)',
     'python tools/benchmarks/bench_pretrain.py': 'benchmark (make bench)',
     'python tools/benchmarks/bench_pri3d.py [--voxel-size 0.02]': 'benchmark (make bench)',
-    'make study': 'the evidence study (~50 min); tests/study runs its --quick size',
+    'make study': 'the evidence study (142 min on 2 cores); tests/study runs its --quick size',
     'make study-pri3d': 'the Pri3D study suite (~66 min); tests/study covers the study engine',
-    'python tools/benchmarks/study.py --size default --update-readme': 'the study (~50 min); rewrites README.md',
-    'python tools/benchmarks/study.py --size large --update-readme': 'the study (hours); rewrites README.md',
+    'python tools/benchmarks/study.py --size default --update-readme': 'the study (142 min on 2 cores); ' + REWRITES,
+    'python tools/benchmarks/study.py --size large --update-readme': 'the study (hours); ' + REWRITES,
     'python tools/benchmarks/study.py --suite mask3d-ablation --size ablation --update-readme':
         'the Mask3D ablation (~1 h); tests/study runs the study engine at its --quick size',
     'python tools/analysis/mask3d_diagnose.py CONFIG CKPT --split all':
@@ -114,7 +134,7 @@ NOT_RUN = {
     'python tools/benchmarks/study.py --suite pri3d [--update-readme]':
         'the Pri3D study suite (~66 min); tests/study runs its --quick size',
     'python tools/benchmarks/study.py --suite pri3d --size default --update-readme':
-        'the Pri3D study suite (~66 min); rewrites README.md',
+        'the Pri3D study suite (~66 min); ' + REWRITES,
     'python tools/benchmarks/study.py --suite pri3d --size long-pretrain --methods scratch pri3d-view':
         'the Pri3D suite\'s longer-pretraining check (50 min, its scratch runs reused); tests/study runs '
         'the study engine at its --quick size',
@@ -124,7 +144,7 @@ NOT_RUN = {
 }
 
 
-# ------------------------------------------------------------------------------------------------ README parsing
+# -------------------------------------------------------------------------------------------- Markdown parsing
 def normalize(command):
     """One line, single spaces; a table cell's escaped pipe (``\\|``) is a pipe."""
     return ' '.join(command.replace('\\|', '|').split())
@@ -161,9 +181,18 @@ def readme_commands(markdown):
     return commands
 
 
+def documented_commands():
+    """``{command: [pages showing it]}`` over every documentation page."""
+    pages = {}
+    for page in doc_pages():
+        for command in readme_commands(page.read_text()):
+            pages.setdefault(command, []).append(str(page.relative_to(REPO)))
+    return pages
+
+
 def in_readme(command):
-    """The command, after checking the README still shows it (a test never runs a command the README dropped)."""
-    assert command in set(readme_commands(README.read_text())), f'no longer in README.md: {command}'
+    """The command, after checking a page still shows it (a test never runs a command the docs dropped)."""
+    assert command in documented_commands(), f'no longer in README.md, docs/ or configs/*/README.md: {command}'
     return command
 
 
@@ -213,17 +242,23 @@ def test_fill_keeps_only_the_chosen_options():
     assert fill(template, CONFIG='a.py') == 'python tools/train.py a.py'
 
 
-def test_every_readme_command_is_classified():
+def test_doc_pages_cover_readme_docs_and_config_readmes():
+    names = {str(page.relative_to(REPO)) for page in doc_pages()}
+    assert {'README.md', 'docs/get_started.md', 'configs/mask3d/README.md', 'configs/pri3d/README.md'} <= names
+
+
+def test_every_documented_command_is_classified():
     classified = {**RUN, **SLOW, **NOT_RUN}
     assert len(classified) == len(RUN) + len(SLOW) + len(NOT_RUN), 'a command is in two of RUN / SLOW / NOT_RUN'
-    unclassified = sorted(set(readme_commands(README.read_text())) - set(classified))
-    assert not unclassified, ('README.md commands that no test runs or explains; add each to RUN, SLOW or NOT_RUN '
-                              'in tests/infra/test_readme_commands.py:\n' + '\n'.join(unclassified))
+    unclassified = {c: pages for c, pages in documented_commands().items() if c not in classified}
+    assert not unclassified, ('documented commands that no test runs or explains; add each to RUN, SLOW or NOT_RUN '
+                              'in tests/infra/test_readme_commands.py:\n' +
+                              '\n'.join(f'{c}  ({", ".join(pages)})' for c, pages in sorted(unclassified.items())))
 
 
-def test_no_classified_command_left_the_readme():
-    gone = sorted(set({**RUN, **SLOW, **NOT_RUN}) - set(readme_commands(README.read_text())))
-    assert not gone, 'classified commands README.md no longer shows (remove or update them):\n' + '\n'.join(gone)
+def test_no_classified_command_left_the_docs():
+    gone = sorted(set({**RUN, **SLOW, **NOT_RUN}) - set(documented_commands()))
+    assert not gone, 'classified commands no page shows any more (remove or update them):\n' + '\n'.join(gone)
 
 
 def test_setup_scripts_parse():
@@ -333,6 +368,14 @@ def test_diagnose_prints_the_shortcut_numbers(workspace, demo_checkpoint, templa
 
 
 @pytest.mark.slow
+def test_make_synthetic_docs_example_renders_four_scenes(tmp_path):
+    root = make_workspace(tmp_path / 'repo')
+    shell(in_readme('python tools/data/make_synthetic.py --out data/synthetic --scenes 4 --frames 24 --seed 0'), root)
+    scenes = sorted((root / 'data/synthetic').glob('scene*_00'))
+    assert len(scenes) == 4 and all(len(list((s / 'depth').glob('*.png'))) == 24 for s in scenes)
+
+
+@pytest.mark.slow
 def test_visualize_without_frames_draws_training_frames(workspace, demo_checkpoint):
     shell(fill(in_readme('python tools/analysis/visualize_reconstruction.py CONFIG CKPT --out DIR [--frames ...]'),
                CONFIG=DEMO_CONFIG, CKPT=demo_checkpoint, DIR='work_dirs/panels'), workspace)
@@ -343,10 +386,11 @@ def test_visualize_without_frames_draws_training_frames(workspace, demo_checkpoi
 def test_finetune_twin_trains_and_tests(workspace):
     shell(fill(in_readme(TRAIN), keep=('--work-dir W',), CONFIG=TWIN_CONFIG, W='work_dirs/twin'), workspace)
     checkpoint = (workspace / 'work_dirs/twin/last_checkpoint').read_text().strip()
-    out = shell(fill(in_readme('python tools/test.py CONFIG CKPT [--out preds.pkl]'), keep=('--out preds.pkl',),
-                     CONFIG=TWIN_CONFIG, CKPT=checkpoint), workspace)
-    miou = re.findall(r'mIoU: ([0-9.]+)', out)
-    assert miou and 0.0 <= float(miou[-1]) <= 100.0
+    for template, keep in (('python tools/test.py CONFIG CKPT [--out preds.pkl]', ('--out preds.pkl',)),
+                           ('python tools/test.py CONFIG CKPT', ())):
+        out = shell(fill(in_readme(template), keep=keep, CONFIG=TWIN_CONFIG, CKPT=checkpoint), workspace)
+        miou = re.findall(r'mIoU: ([0-9.]+)', out)
+        assert miou and 0.0 <= float(miou[-1]) <= 100.0
     assert (workspace / 'preds.pkl').stat().st_size > 0
 
 
@@ -423,6 +467,6 @@ def test_dist_train_and_dist_test_on_two_cpu_processes(workspace, demo_checkpoin
         assert (workspace / 'work_dirs/dist/epoch_1.pth').is_file()
     shell(fill(TRAIN, keep=('--work-dir W',), CONFIG=TWIN_CONFIG, W='work_dirs/twin_dist'), workspace)
     checkpoint = (workspace / 'work_dirs/twin_dist/last_checkpoint').read_text().strip()
-    out = shell(fill(in_readme('tools/dist_test.sh CONFIG CKPT N [...]'), CONFIG=TWIN_CONFIG, CKPT=checkpoint, N=2),
-                workspace)
-    assert re.search(r'mIoU: [0-9.]+', out)
+    for template in ('tools/dist_test.sh CONFIG CKPT N [...]', 'tools/dist_test.sh CONFIG CKPT N'):
+        out = shell(fill(in_readme(template), CONFIG=TWIN_CONFIG, CKPT=checkpoint, N=2), workspace)
+        assert re.search(r'mIoU: [0-9.]+', out)

@@ -296,25 +296,48 @@ def test_pri3d_table_sits_beside_the_papers_table_1():
 
 
 def test_readme_blocks_are_replaced_by_reruns(tmp_path):
+    """``--update-readme``: the full blocks go to docs/study.md, the summary table to the README; a rerun replaces
+    both and leaves the hand-written text around them alone."""
     size = world.SIZES['medium']
     out = tmp_path / 'study'
     out.mkdir()
-    readme = tmp_path / 'README.md'
+    readme, page = tmp_path / 'README.md', tmp_path / 'docs' / 'study.md'
     readme.write_text('# project\n\n## Results\n\nPaper numbers below.\n\n## Development\n')
     for seed in (0, 1):  # second run: other numbers replace the first blocks
         (out / 'results.json').write_text(json.dumps(fake_results(size, seed)))
         study.update_readme(out, readme=readme)
-    text = readme.read_text()
-    for name in ('study', 'study-ablation'):
+    text, page_text = readme.read_text(), page.read_text()
+    for name, where in (('study', page_text), ('study-ablation', page_text), ('study-summary', text)):
         begin, end = report.markers(name)
-        assert text.count(begin) == 1 and text.count(end) == 1
+        assert where.count(begin) == 1 and where.count(end) == 1, name
     for section in report.readme_sections(fake_results(size, 1)).values():
-        assert section in text
-    assert report.readme_sections(fake_results(size, 0))['study'] not in text
+        assert section in page_text and section not in text
+    assert report.readme_sections(fake_results(size, 0))['study'] not in page_text
+    summary = report.readme_summary_sections(fake_results(size, 1))['study-summary']
+    assert summary in text and report.readme_summary_sections(fake_results(size, 0))['study-summary'] not in text
     assert text.startswith('# project\n\n## Results\n') and 'Paper numbers below.\n\n## Development\n' in text
-    assert 'Synthetic, small-scale' in text and 'commit `abc1234`' in text
+    assert 'Synthetic, small-scale' in page_text and 'commit `abc1234`' in page_text
     assert json.loads((tmp_path / 'docs' / 'study' / 'results.json').read_text()) == fake_results(size, 1)
     assert (tmp_path / 'docs' / 'study' / 'miou_vs_fraction.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_summary_rows_are_the_seed_means_of_the_runs(tmp_path):
+    """The README's short table: a column per fine-tuned method, a row per data share, mean ± std over the seeds."""
+    results = fake_results(world.SIZES['medium'], 0)
+    lines = [line for line in report.readme_summary_sections(results)['study-summary'].splitlines()
+             if line.startswith('|') and '---' not in line]
+    header, rows = cells_of(lines[0]), {cells_of(line)[0]: cells_of(line)[1:] for line in lines[1:]}
+    methods, fractions = report.finetuned_methods(results), report.fractions_of(results)
+    assert header[1:] == methods and list(rows) == [f'mIoU, {f:.0%} of the data' for f in fractions]
+    full = max(fractions)
+    for method, cell in zip(methods, rows[f'mIoU, {full:.0%} of the data']):
+        values = [r['mIoU'] for r in results['runs'] if r['method'] == method and r['fraction'] == full]
+        assert len(values) > 1 and cell == f'{np.mean(values):.1f} ± {np.std(values):.1f}'
+
+
+def test_a_dirty_commit_is_said_in_words():
+    assert report.commit_phrase('2ced308-dirty') == 'commit `2ced308` with uncommitted changes'
+    assert report.commit_phrase('671a605') == 'commit `671a605`'
 
 
 def test_a_work_folder_holds_one_study_size(tmp_path):
@@ -399,20 +422,26 @@ def test_quick_pri3d_suite_runs_end_to_end(tmp_path):
 
 
 def test_committed_readme_blocks_are_the_committed_results_json():
-    """The issue's "README tables match the JSON of the committed run": each generated block is exactly what
-    ``--update-readme`` builds from docs/study/results.json (and pri3d.json once committed)."""
-    readme = (REPO / 'README.md').read_text()
+    """The committed tables match the JSON of the committed runs: each generated block of docs/study.md and each
+    summary table of the README is exactly what ``--update-readme`` builds from docs/study/*.json."""
+    readme, page = (REPO / 'README.md').read_text(), (REPO / 'docs' / 'study.md').read_text()
     results = json.loads((REPO / 'docs' / 'study' / 'results.json').read_text())
     for section in report.readme_sections(results).values():
+        assert section in page
+    for section in report.readme_summary_sections(results).values():
         assert section in readme
     assert (REPO / 'docs' / 'study' / 'miou_vs_fraction.png').read_bytes()[:4] == b'\x89PNG'
     size = results['meta']['study_size']
     runs = {(r['method'], r['fraction'], r['seed']) for r in results['runs']}
     assert len(runs) == len(report.finetuned_methods(results)) * len(size['fractions']) * size['seeds']
-    for name, sections_of in (('pri3d.json', report.pri3d_readme_sections),
-                              ('ablation.json', report.ablation_readme_sections)):
+    for name, sections_of, summaries_of in (
+            ('pri3d.json', report.pri3d_readme_sections, report.pri3d_readme_summary_sections),
+            ('ablation.json', report.ablation_readme_sections, report.ablation_readme_summary_sections)):
         if (REPO / 'docs' / 'study' / name).exists():
-            for section in sections_of(json.loads((REPO / 'docs' / 'study' / name).read_text())).values():
+            committed = json.loads((REPO / 'docs' / 'study' / name).read_text())
+            for section in sections_of(committed).values():
+                assert section in page
+            for section in summaries_of(committed).values():
                 assert section in readme
 
 

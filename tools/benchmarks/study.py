@@ -18,7 +18,8 @@ Pri3D UNet segmentation protocol.
 4. ViT suite: linear probes on frozen features of every block (``study_lib.probes``), a supervised-depth positive
    control, and Mask3D's pretext diagnostics (``study_lib.diagnostics``).
 5. Writes ``results.json`` / ``pri3d.json`` (every run, the pretraining record, the recipes), a markdown table and
-   a plot; ``--update-readme`` copies them into docs/study/ and the README's generated blocks.
+   a plot; ``--update-readme`` copies them into docs/study/, docs/study.md's generated blocks and the README's
+   summary tables.
 
 Every step is cached in ``--out`` (a finished run is not redone), so an interrupted study resumes. Pretraining
 runs are ``tools/train.py`` subprocesses (exactly what a user would run); the many short fine-tuning runs build the
@@ -385,22 +386,25 @@ def run_study(suite, methods, out: Path, size_name: str, size: StudySize, jobs: 
 
 SECTIONS_OF = {'vit': report.readme_sections, 'pri3d': report.pri3d_readme_sections,
                'mask3d-ablation': report.ablation_readme_sections}
+SUMMARIES_OF = {'vit': report.readme_summary_sections, 'pri3d': report.pri3d_readme_summary_sections,
+                'mask3d-ablation': report.ablation_readme_summary_sections}
 
 
 def update_readme(out: Path, suite=VIT_SUITE, readme: Path = REPO / 'README.md'):
-    """The finished study in ``out``: its JSON and plot (redrawn from the JSON) to docs/study/, its tables into
-    the README's generated blocks."""
+    """The finished study in ``out``: its JSON and plot (redrawn from the JSON) to docs/study/, its full tables into
+    the generated blocks of docs/study.md, its short summary table into the README's."""
     results = json.loads((out / suite.results_name).read_text())
     docs = readme.parent / 'docs' / 'study'
     docs.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(str(docs / suite.results_name), (out / suite.results_name).read_bytes())
     report.plot(results, docs / suite.plot_name, README_TITLES[suite.name])
-    sections = SECTIONS_OF[suite.name](results)
-    text = readme.read_text()
-    for name, section in sections.items():
-        text = report.replace_block(text, name, section)
-    write_text_atomic(str(readme), text)
-    log(f'updated {readme} and {docs}/')
+    for page, sections in ((readme.parent / 'docs' / 'study.md', SECTIONS_OF[suite.name](results)),
+                           (readme, SUMMARIES_OF[suite.name](results))):
+        text = page.read_text() if page.exists() else '# Study results\n'
+        for name, section in sections.items():
+            text = report.replace_block(text, name, section)
+        write_text_atomic(str(page), text)
+    log(f'updated {readme}, {docs}.md and {docs}/')
 
 
 def main():
@@ -420,7 +424,8 @@ def main():
     parser.add_argument('--jobs', type=int, default=None,
                         help='training runs side by side (default: CPU cores // --threads)')
     parser.add_argument('--update-readme', action='store_true',
-                        help='copy the finished study in --out (JSON, plot) into README.md and docs/study/; runs '
+                        help='copy the finished study in --out (JSON, plot) into docs/study/, its tables into '
+                             'docs/study.md and its summary into README.md; runs '
                              '(or resumes) the study first if it has not finished')
     args = parser.parse_args()
     suite = SUITES[args.suite]

@@ -1,5 +1,6 @@
-"""The study's tables, plots and README blocks, each rebuilt from a results JSON (``results.json`` of the ViT
-suite, ``pri3d.json`` of the Pri3D suite), so the README always shows exactly what the committed JSON holds."""
+"""The study's tables, plots and generated Markdown blocks, each rebuilt from a results JSON (``results.json`` of the
+ViT suite, ``pri3d.json`` of the Pri3D suite, ``ablation.json`` of the Mask3D ablation), so docs/study.md (the full
+blocks) and the README (one short summary table per suite) always show exactly what the committed JSON holds."""
 import os
 import platform
 import subprocess
@@ -198,8 +199,14 @@ def replace_block(text: str, name: str, section: str) -> str:
     return f'{text.rstrip()}\n\n{heading}\n{section}\n'
 
 
+def commit_phrase(commit):
+    """The commit a run was made at, for a reader: ``git describe --dirty``'s suffix said in words."""
+    base, dirty = (commit[:-len('-dirty')], True) if commit.endswith('-dirty') else (commit, False)
+    return f'commit `{base}`' + (' with uncommitted changes' if dirty else '')
+
+
 def generated_by(meta, suite_flag=''):
-    return (f'Generated {meta["date"]} on {meta["machine"]}, commit `{meta["commit"]}`, in '
+    return (f'Generated {meta["date"]} on {meta["machine"]}, {commit_phrase(meta["commit"])}, in '
             f'{meta["wall_minutes"]:.0f} min by `python tools/benchmarks/study.py{suite_flag} --size {meta["size"]} '
             f'--update-readme`')
 
@@ -217,24 +224,25 @@ def readme_sections(results: dict) -> dict:
         f'scenes (objects mIoU: without wall and floor); probes: ridge regression on frozen patch tokens (lower is '
         f'better; block and penalty chosen by cross-validation where a block is shown; the last row predicts the '
         f'training mean). Not comparable to ScanNet numbers.\n\n{results_table(results)}\n\n'
-        f'![mIoU vs data fraction](docs/study/miou_vs_fraction.png)\n{end}')}
-    ablation = ablation_section(results, 'study-ablation', '(same study, same budgets; from '
-                                '`docs/study/results.json`)')
+        f'![mIoU vs data fraction](study/miou_vs_fraction.png)\n{end}')}
+    ablation = ablation_section(results, 'study-ablation', 'of the 3-seed study run', '(the run above: same '
+                                'pretrainings, each fine-tuned with every seed; from `docs/study/results.json`)')
     if ablation is not None:
         sections['study-ablation'] = ablation
     return sections
 
 
-def ablation_section(results: dict, name: str, source: str, extra: str = ''):
-    """The README block ``name`` holding the Mask3D settings' table (None when no setting was diagnosed)."""
+def ablation_section(results: dict, name: str, run: str, source: str, extra: str = ''):
+    """The block ``name`` holding the Mask3D settings' table of one ``run`` (None when no setting was diagnosed);
+    the title names the run, since two runs show the same setting."""
     ablation = ablation_table(results)
     if ablation is None:
         return None
     begin, end = markers(name)
-    return (f'{begin}\n**Mask3D settings** {source}. Masked-depth L1: mean training loss over the last 10 % of the '
-            f'iterations; copy baseline: the nearest visible depth pixel copied into each masked pixel, on the same '
-            f'batches; RGB reliance: relative increase of the masked-depth loss when the RGB tokens are shuffled '
-            f'across the batch, on held-out frames.\n\n{ablation}\n{extra}{end}')
+    return (f'{begin}\n**Mask3D settings {run}** {source.rstrip(".")}. Masked-depth L1: mean training loss over '
+            f'the last 10 % of the iterations; copy baseline: the nearest visible depth pixel copied into each masked '
+            f'pixel, on the same batches; RGB reliance: relative increase of the masked-depth loss when the RGB '
+            f'tokens are shuffled across the batch, on held-out frames.\n\n{ablation}\n{extra}{end}')
 
 
 def ablation_readme_sections(results: dict) -> dict:
@@ -246,7 +254,8 @@ def ablation_readme_sections(results: dict) -> dict:
               f'`docs/study/ablation.json`).{fairness_line(results)}')
     references = (f'\nEvery arm of the same run, with scratch and MAE for reference (probes: block and penalty chosen '
                   f'by cross-validation; the last row predicts the training mean):\n\n{results_table(results)}\n')
-    return {'mask3d-ablation': ablation_section(results, 'mask3d-ablation', source, references)}
+    return {'mask3d-ablation': ablation_section(results, 'mask3d-ablation', 'of the one-seed ablation run', source,
+                                                references)}
 
 
 def pri3d_readme_sections(results: dict) -> dict:
@@ -257,5 +266,70 @@ def pri3d_readme_sections(results: dict) -> dict:
         f'`{meta["size"]}` study size: {size["pretrain_iters"]} pretraining and {size["finetune_iters"]} '
         f'fine-tuning iterations, {size["seeds"]} seeds). {generated_by(meta, " --suite pri3d")}; every run is in '
         f'`docs/study/pri3d.json`.{fairness_line(results)} The paper columns are ScanNet numbers (reference, not '
-        f'comparable).\n\n{pri3d_table(results)}\n\n![Pri3D suite: mIoU vs data fraction](docs/study/pri3d.png)\n'
+        f'comparable).\n\n{pri3d_table(results)}\n\n![Pri3D suite: mIoU vs data fraction](study/pri3d.png)\n'
         f'{end}')}
+
+
+# ------------------------------------------------------------------------------------ README summaries
+def summary_block(name: str, caption: str, columns: list, rows: list) -> str:
+    """A short generated block of the README (``<name>-summary``): a caption naming the JSON, then one table with
+    a column per method (``rows``: ``(row name, one cell per column)``), so a summary stays a few lines long."""
+    begin, end = markers(f'{name}-summary')
+    body = table([''] + columns, [[row_name, *cells] for row_name, cells in rows])
+    return f'{begin}\n{caption}\n\n{body}\n{end}'
+
+
+def short_cell(stat):
+    """mean ± std without the seed count (the caption states it); the mean alone for one run."""
+    mean, std, n = stat
+    return f'{mean:.1f}' if n == 1 else f'{mean:.1f} ± {std:.1f}'
+
+
+def miou_rows(results, methods):
+    """``(row name, cells)`` of the seed-mean mIoU per data share, one cell per method."""
+    fractions = fractions_of(results)
+    by_method = {row['method']: row for row in summarize(results['runs'], methods, fractions)}
+    return [(f'mIoU, {f:.0%} of the data', [short_cell(by_method[m][f'mIoU@{f:g}']) for m in methods])
+            for f in fractions]
+
+
+def budget(results, arch):
+    size = results['meta']['study_size']
+    seeds = f'{size["seeds"]} seeds' if size['seeds'] > 1 else 'one seed'
+    return f'{arch}, {size["pretrain_iters"]} pretraining / {size["finetune_iters"]} fine-tuning iterations, {seeds}'
+
+
+def readme_summary_sections(results: dict) -> dict:
+    """``{marker name: README block}``: the ViT suite's fine-tuned mIoU per method (mean ± std over the seeds)."""
+    methods = finetuned_methods(results)
+    caption = (f'**Fair study, synthetic** ({budget(results, "ViT-tiny")}; mean ± std; `docs/study/results.json` of '
+               f'{results["meta"]["date"]}):')
+    return {'study-summary': summary_block('study', caption, methods, miou_rows(results, methods))}
+
+
+def pri3d_readme_summary_sections(results: dict) -> dict:
+    """``{marker name: README block}``: the Pri3D suite's mIoU per arm, above the paper's R18 column."""
+    methods = finetuned_methods(results)
+    paper = ("paper's R18, ScanNet", [number(PRI3D_PAPER.get(m, (None,))[0], 1) for m in methods])
+    caption = (f'**Pri3D suite, synthetic** ({budget(results, "ResNet-18 UNet")}; `docs/study/pri3d.json` of '
+               f'{results["meta"]["date"]}; the last row is the paper\'s real-data number, not comparable):')
+    return {'study-pri3d-summary': summary_block('study-pri3d', caption, methods,
+                                                 miou_rows(results, methods) + [paper])}
+
+
+def ablation_readme_summary_sections(results: dict) -> dict:
+    """``{marker name: README block}``: per Mask3D setting, the copy shortcut (loss / copy) and the fine-tuned mIoU
+    on all the data, next to the references the run fine-tuned (scratch, MAE)."""
+    pretraining, full = results.get('pretraining', {}), max(fractions_of(results))
+    methods = finetuned_methods(results)
+    stats = {row['method']: row[f'mIoU@{full:g}'] for row in summarize(results['runs'], methods, (full,))}
+    ratios = []
+    for method in methods:
+        record = pretraining.get(method) or {}
+        copy = record.get('nearest_visible_depth_loss')
+        ratios.append(number(record['loss_depth'] / copy if copy else None, 2) if 'loss_depth' in record else DASH)
+    rows = [('masked-depth loss / copy baseline', ratios),
+            (f'mIoU, {full:.0%} of the data', [short_cell(stats[m]) for m in methods])]
+    caption = (f'**Mask3D masking ablation, synthetic** ({budget(results, "ViT-tiny")}; `docs/study/ablation.json`; '
+               f'loss / copy below 1: the model beats copying the nearest visible depth pixel):')
+    return {'mask3d-ablation-summary': summary_block('mask3d-ablation', caption, methods, rows)}
