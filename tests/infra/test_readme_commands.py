@@ -64,7 +64,7 @@ SLOW = {
         'the synthetic world\'s raw labels (test_convert_labels_*)',
     'python tools/data/scannet/mine_pairs.py --frames-root FRAMES --out pairs.txt --min-overlap 0.3 --workers N':
         'the synthetic world (test_mine_pairs_*)',
-    'make demo': 'verbatim, 20 epochs (~2-5 min on 2 cores)',
+    'make demo': 'verbatim, 20 epochs (~8.5 min on 2 busy cores)',
     'python tools/model_converters/mask3d_to_backbone.py work_dirs/demo/epoch_20.pth vit-tiny_mask3d.pth':
         'verbatim, on the checkpoint `make demo` wrote',
     'make demo-finetune': 'verbatim after `make demo`; prints the twin\'s validation mIoU',

@@ -398,8 +398,9 @@ def update_readme(out: Path, suite=VIT_SUITE, readme: Path = REPO / 'README.md')
     docs.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(str(docs / suite.results_name), (out / suite.results_name).read_bytes())
     report.plot(results, docs / suite.plot_name, README_TITLES[suite.name])
+    summaries = SUMMARIES_OF[suite.name](results) if suite.name in SUMMARIES_OF else {}  # a suite may have none
     for page, sections in ((readme.parent / 'docs' / 'study.md', SECTIONS_OF[suite.name](results)),
-                           (readme, SUMMARIES_OF[suite.name](results))):
+                           (readme, summaries)):
         text = page.read_text() if page.exists() else '# Study results\n'
         for name, section in sections.items():
             text = report.replace_block(text, name, section)
