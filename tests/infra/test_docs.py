@@ -168,3 +168,20 @@ def test_method_page_lists_every_config_of_its_folder(method):
     page = (REPO / 'configs' / method / 'README.md').read_text()
     listed = set(re.findall(r'`([\w.+-]+\.py)`', page))
     assert {p.name for p in (REPO / 'configs' / method).glob('*.py')} <= listed
+
+
+@pytest.mark.parametrize('method', ['mask3d', 'pri3d'])
+def test_metafile_has_one_entry_per_config_with_the_named_batch(method):
+    """OpenMMLab's metafile: every config of the folder once, its path real, its total batch the ``<gpus>xb<batch>``
+    of its name (the short alias ``vitb_scannet.py`` is its full-named config)."""
+    import yaml
+    metafile = yaml.safe_load((REPO / 'configs' / method / 'metafile.yml').read_text())
+    models = metafile['Models']
+    configs = sorted(p.relative_to(REPO).as_posix() for p in (REPO / 'configs' / method).glob('*.py'))
+    assert sorted(m['Config'] for m in models) == configs
+    assert metafile['Collections'][0]['README'] == f'configs/{method}/README.md'
+    for model in models:
+        assert model['In Collection'] == metafile['Collections'][0]['Name']
+        named = re.search(r'_(\d+)xb(\d+)', model['Name'])
+        if named:
+            assert model['Metadata']['Batch Size'] == int(named.group(1)) * int(named.group(2)), model['Name']
