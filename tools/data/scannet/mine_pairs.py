@@ -49,6 +49,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     scenes = pair_mining.list_scenes(args.frames_root, args.split)
+    pair_mining.require_poses(args.frames_root, scenes)  # before any work: one error line, nothing written
     work_dir = osp.dirname(osp.abspath(args.out))
     options = pair_mining.mining_options(
         min_overlap=args.min_overlap, frame_skip=args.frame_skip, voxel_size=args.voxel_size,
