@@ -27,16 +27,17 @@ class Frame:
 
 @dataclass
 class Motion:
-    """Camera-to-world at time t: rotation ``rotvec_per_s * t`` about the origin, position ``start + velocity * t``
-    (OpenCV camera axes)."""
+    """Camera-to-world at time t: rotation ``rotvec_per_s * (t - t0)``, position ``start + velocity * (t - t0)``
+    (OpenCV camera axes); the frames' clock starts at ``t0``."""
     start: np.ndarray
     velocity: np.ndarray
     rotvec_per_s: np.ndarray
+    t0: float = 1000.0
 
     def pose(self, t: float) -> np.ndarray:
         pose = np.eye(4)
-        pose[:3, :3] = Rotation.from_rotvec(self.rotvec_per_s * t).as_matrix()
-        pose[:3, 3] = self.start + self.velocity * t
+        pose[:3, :3] = Rotation.from_rotvec(self.rotvec_per_s * (t - self.t0)).as_matrix()
+        pose[:3, 3] = self.start + self.velocity * (t - self.t0)
         return pose
 
 
