@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mask3d_mm.data_prep.converters.rgbd_sources import TUM_INTRINSICS
-from mask3d_mm.data_prep.converters.scene_output import DONE_MARKER
+from mask3d_mm.data_prep.converters.scene_output import DONE_MARKER, PROGRESS_MARKER
 from mask3d_mm.formats import frame_layout
 from tests.conftest import load_tool
 from tests.helpers import rgbd_writers as writers
@@ -151,3 +151,23 @@ def test_folder_other_sizes_depth_scale_and_no_poses(tmp_path):
         assert np.array_equal(depth_units(scene / 'depth' / f'{i}.png'), frames[i].depth_mm)
         assert cv2.imread(str(scene / 'color' / f'{i}.jpg')).shape == (24, 32, 3)
     np.testing.assert_allclose(K_of(scene), hand_scaled(K, 0.5, 0.5))
+
+
+def test_interrupted_scene_is_redone(tmp_path, capsys):
+    """A killed run leaves the in-progress marker, a temporary and a missing frame: the re-run redoes the scene."""
+    seq = writers.write_folder(tmp_path / 'src', writers.random_frames(3, seed=6))
+    args = ('--format', 'folder', '--src', seq, '--out', tmp_path / 'out', '--depth-scale', 1000,
+            '--intrinsics', 30, 30, 15.5, 11.5)
+    run(*args)
+    scene = tmp_path / 'out' / seq.name
+    marker = json.loads((scene / DONE_MARKER).read_text())
+    (scene / DONE_MARKER).unlink()
+    (scene / PROGRESS_MARKER).write_text(json.dumps(dict(options=marker['options'])))
+    (scene / 'depth' / '1.png').unlink()
+    (scene / 'color' / '.2.jpg.999.tmp').write_bytes(b'half')
+    capsys.readouterr()
+    run(*args)
+    assert '1 converted, 0 already done' in capsys.readouterr().out
+    assert sorted(p.name for p in (scene / 'depth').iterdir()) == ['0.png', '1.png', '2.png']
+    assert sorted(p.name for p in (scene / 'color').iterdir()) == ['0.jpg', '1.jpg', '2.jpg']
+    assert (scene / DONE_MARKER).is_file() and not (scene / PROGRESS_MARKER).exists()

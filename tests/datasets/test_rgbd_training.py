@@ -16,6 +16,7 @@ from tests.mask3d.conftest import SMALL_GRID_MASKING, tiny_config
 convert = load_tool('tools/data/rgbd/convert.py')
 mine_pairs = load_tool('tools/data/scannet/mine_pairs.py')
 TWIN = REPO / 'configs/mask3d/mask3d_vit-tiny-p16_1xb16-coslr-20e_synthetic-mixed.py'
+REAL = REPO / 'configs/mask3d/mask3d_vit-base-p16_8xb64-amp-coslr-800e_scannet-tum.py'
 
 # A fronto-parallel plane 2.01 m away seen by a 64x48 camera (fx = 32): 4.02 m of it across the image; the camera
 # slides 1.2 m along x per frame, so frames i, j share 1 - 1.2 |i - j| / 4.02 of their view.
@@ -83,11 +84,34 @@ def test_mask3d_trains_on_converted_frames(converted, tmp_path):
     assert np.isfinite(runner.message_hub.get_scalar('train/loss').current())
 
 
-def test_mixed_twin_trains_on_two_roots(converted, tmp_path):
+@pytest.fixture(scope='module')
+def scannet_like(tmp_path_factory):
+    """The layout extract_sens.py writes (2 scenes x 4 frames), ScanNet's stand-in."""
     from tests.mask3d.conftest import write_frames
-    write_frames(str(tmp_path / 'scannet_like'))  # the layout extract_sens.py writes (2 scenes x 4 frames)
+    root = tmp_path_factory.mktemp('scannet_like')
+    write_frames(str(root))
+    return root
+
+
+def test_real_mixed_config_concatenates_scannet_and_the_converted_root(scannet_like, converted):
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import DATASETS
+    cfg = Config.fromfile(str(REAL))
+    scannet_cfg, tum_cfg = cfg.train_dataloader.dataset.datasets
+    assert (scannet_cfg.data_root, tum_cfg.data_root) == ('data/scannet/', 'data/tum/')
+    assert {k: v for k, v in tum_cfg.items() if k != 'data_root'} == {k: v for k, v in scannet_cfg.items()
+                                                                      if k != 'data_root'}
+    scannet_cfg.data_root, tum_cfg.data_root = str(scannet_like), str(converted)
+    init_default_scope('mmpretrain')
+    mixed = DATASETS.build(cfg.train_dataloader.dataset)
+    assert len(mixed) == 8 + 9
+    last = mixed[len(mixed) - 1]  # the converted root's last frame, through the ViT-B pipeline
+    assert last['data_samples'].frame_id == 3 and tuple(last['inputs'].shape) == (3, 224, 224)
+
+
+def test_mixed_twin_trains_on_two_roots(scannet_like, converted, tmp_path):
     cfg = Config.fromfile(str(TWIN))
-    for dataset, root in zip(cfg.train_dataloader.dataset.datasets, (tmp_path / 'scannet_like', converted)):
+    for dataset, root in zip(cfg.train_dataloader.dataset.datasets, (scannet_like, converted)):
         dataset.update(data_root=str(root), frame_skip=1)
         dataset.pipeline[1].scale = 64
     cfg.merge_from_dict({'model.backbone.img_size': 64, **SMALL_GRID_MASKING})

@@ -36,6 +36,7 @@ capture nor ARKit's trajectory is synchronised with the camera, so the nearest s
 period off (~5 mm at TUM's 1 m/s sequences), whereas interpolation is exact for motion that is smooth over a
 period, and the gap bound keeps it from bridging tracking dropouts.
 """
+import json
 import os
 import os.path as osp
 import re
@@ -159,7 +160,6 @@ def intrinsic_matrix(fx, fy, cx, cy) -> np.ndarray:
 
 def read_open3d_intrinsic(path: str) -> Camera:
     """``PinholeCameraIntrinsic`` JSON as Open3D writes it: width, height, intrinsic_matrix (column-major)."""
-    import json
     try:
         with open(require_file(path, 'camera intrinsic JSON')) as f:
             data = json.load(f)

@@ -14,6 +14,7 @@ Formats and what each reader relies on: mask3d_mm/data_prep/converters/rgbd_sour
 """
 import argparse
 import sys
+from dataclasses import asdict
 
 from mask3d_mm.data_prep.cli_args import add_scene_job_args, positive_int
 from mask3d_mm.data_prep.converters import rgbd_convert, rgbd_sources
@@ -77,7 +78,7 @@ def main(argv=None):
     convert_options = rgbd_convert.ConvertOptions(
         size=tuple(args.size) if args.size else None, min_valid_fraction=args.min_valid_fraction,
         jpeg_quality=args.jpeg_quality, overwrite=args.overwrite,
-        index_params=dict(vars(options), intrinsics=args.intrinsics))
+        index_params=asdict(options))
     results = rgbd_convert.convert_sequences(sequences, args.out, convert_options, workers=args.workers,
                                              progress=not args.no_progress)
     print('\n'.join(rgbd_convert.write_splits(args.out)))
