@@ -33,8 +33,9 @@ Poses of timestamped sources (TUM, ARKitScenes) are interpolated at the colour f
 trajectory samples around it (translation linear, rotation slerp), when those are at most ``max_pose_gap`` apart;
 other frames of a posed sequence are skipped and counted. Why not the nearest sample: neither TUM's 100 Hz motion
 capture nor ARKit's trajectory is synchronised with the camera, so the nearest sample is up to half a sample
-period off (~5 mm at TUM's 1 m/s sequences), whereas interpolation is exact for motion that is smooth over a
-period, and the gap bound keeps it from bridging tracking dropouts.
+period off (5 ms at 100 Hz: 5 mm at 1 m/s), whereas interpolation is exact for motion with constant velocity over
+a period and the nearest-sample error shrinks to second order otherwise; the gap bound keeps it from bridging
+tracking dropouts.
 """
 import json
 import os
@@ -59,7 +60,9 @@ TUM_INTRINSICS = {'freiburg1': (517.3, 516.5, 318.6, 255.3), 'freiburg2': (520.9
                   'freiburg3': (535.4, 539.2, 320.1, 247.6)}
 ROS_DEFAULT_INTRINSICS = (525.0, 525.0, 319.5, 239.5)
 TUM_SIZE = (640, 480)
-MAX_POSE_GAP = dict(tum=0.05, arkitscenes=0.2)  # s: 5 missing mocap samples at 100 Hz; two 10 Hz periods
+# s: TUM, 5 missing mocap samples at 100 Hz; ARKitScenes does not state its trajectory's rate (Apple's loader
+# expects a sample within 5 ms of each frame), 0.2 s bridges a few dropped samples at most
+MAX_POSE_GAP = dict(tum=0.05, arkitscenes=0.2)
 REDWOOD_INTRINSIC_FILES = ('camera_intrinsic.json', 'intrinsic.json')
 REDWOOD_TRAJECTORY_FILE = 'trajectory.log'
 
