@@ -101,3 +101,12 @@ def test_unreadable_colour_image_from_the_command_line(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr == f'error: {bad}: cannot decode a colour image (9 bytes: truncated or not an image)\n'
     assert writers.tree_files(tmp_path / 'out') == []
+
+
+def test_an_option_of_another_format_is_refused(tmp_path, capsys):
+    seq = writers.write_tum(tmp_path, frames())
+    with pytest.raises(SystemExit) as exit_info:
+        convert.main(['--format', 'tum', '--src', str(seq), '--out', str(tmp_path / 'out'), '--depth-scale', '1000'])
+    assert exit_info.value.code == 2
+    assert 'error: --depth-scale is for --format folder, not tum' in capsys.readouterr().err
+    assert writers.tree_files(tmp_path / 'out') == []

@@ -22,6 +22,12 @@ from mask3d_mm.utils.cli import run_cli
 from mask3d_mm.utils.errors import DataError
 
 
+# options that only some formats read (ARKitScenes has per-frame intrinsics; the others fix the depth scale)
+FORMAT_ONLY = dict(intrinsics=('tum', 'redwood', 'folder'), depth_scale=('folder',), color_dir=('folder',),
+                   depth_dir=('folder',), max_time_difference=('tum',), max_pose_gap=('tum', 'arkitscenes'),
+                   association=('redwood',), trajectory=('redwood',))
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--format', required=True, choices=rgbd_sources.FORMATS, help='layout of the captures')
@@ -55,8 +61,9 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.scene_id is not None and len(args.src) > 1:
         parser.error('--scene-id names one scene: give a single --src')
-    if args.depth_scale is not None and args.format != 'folder':
-        parser.error(f'--depth-scale is for --format folder ({args.format} depth has a fixed scale)')
+    for dest, formats in FORMAT_ONLY.items():  # an option another format would need is a mistake, not a no-op
+        if getattr(args, dest) != parser.get_default(dest) and args.format not in formats:
+            parser.error(f'--{dest.replace("_", "-")} is for --format {" / ".join(formats)}, not {args.format}')
     return args
 
 
