@@ -121,6 +121,9 @@ def test_redwood_jpeg_copied_poses_from_log(tmp_path):
         assert np.array_equal(depth_units(scene / 'depth' / f'{i}.png'), frames[i].depth_mm)
         np.testing.assert_allclose(frame_layout.read_matrix(str(scene / 'pose' / f'{i}.txt')), poses[i], atol=1e-9)
     np.testing.assert_allclose(K_of(scene), K)
+    (seq / 'trajectory.log').unlink()  # the same capture without poses: re-converted, its pose folder goes
+    run('--format', 'redwood', '--src', seq, '--out', tmp_path / 'out', '--scene-id', 'living_room', '--overwrite')
+    assert stems(scene, 'color', '.jpg') == [0, 1, 2, 3, 4] and not (scene / 'pose').exists()
 
 
 def test_arkitscenes_per_frame_intrinsics_traj_and_missing_depth(tmp_path):

@@ -18,6 +18,7 @@ options. A bad image (unreadable, 8-bit or float depth) stops with a DataError n
 partial output is removed, so nothing half-written remains; a capture with no usable frame is a DataError too.
 """
 import os.path as osp
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -81,8 +82,7 @@ class ConvertResult:
     seconds: float = 0.0
 
 
-def output_dirs(posed: bool) -> Tuple[str, ...]:
-    return ('color', 'depth', 'intrinsic') + (('pose',) if posed else ())
+OUTPUT_DIRS = ('color', 'depth', 'intrinsic', 'pose')  # pose/ only stays for a source with poses
 
 
 class _SceneWriter:
@@ -135,14 +135,15 @@ def convert_sequence(sequence: SourceSequence, out_root: str, options: ConvertOp
     start = time.perf_counter()
     scene_dir = osp.join(out_root, sequence.scene_id)
     params = options.marker_params(sequence)
-    dirs = output_dirs(sequence.posed)
-    done = prepare_scene_dir(scene_dir, params, options.overwrite, dirs)
+    done = prepare_scene_dir(scene_dir, params, options.overwrite, OUTPUT_DIRS)
     if done is not None:
         return ConvertResult(**dict(done['result'], status='already done'))
+    if not sequence.posed:  # no pose folder at all: what tells mine_pairs.py the scene is Mask3D-only
+        shutil.rmtree(osp.join(scene_dir, 'pose'))
     try:
         result = _write_scene(sequence, scene_dir, options)
     except BaseException:
-        remove_scene_output(scene_dir, dirs)  # nothing half-written survives an error
+        remove_scene_output(scene_dir, OUTPUT_DIRS)  # nothing half-written survives an error
         raise
     result.seconds = round(time.perf_counter() - start, 3)
     finish_scene(scene_dir, params, asdict(result))
