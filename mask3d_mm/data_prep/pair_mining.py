@@ -65,6 +65,17 @@ def list_scenes(frames_root, split=None):
     return found
 
 
+def require_poses(frames_root, scene_ids):
+    """Pri3D's pairs and chunks need camera poses; a scene without a ``pose`` folder (frames converted from a source
+    without poses, e.g. a plain colour + depth folder) can feed Mask3D only: a DataError naming the first one."""
+    for scene_id in scene_ids:
+        pose_dir = osp.join(frames_root, scene_id, 'pose')
+        if not osp.isdir(pose_dir):
+            raise DataError(f'{pose_dir}: no such folder: scene {scene_id} has no camera poses (converted from a '
+                            'source without them), so its frames feed Mask3D only; Pri3D pairs need poses '
+                            '(leave the scene out with --split)')
+
+
 def sampled_frame_ids(scene_dir, frame_skip):
     """Every ``frame_skip``-th frame by position in the numerically sorted colour list (as RGBDFrameDataset)."""
     color_dir = osp.join(scene_dir, 'color')

@@ -33,7 +33,8 @@ def expected_masking(name: str) -> dict:
 def test_config_builds_its_model(path):
     cfg = Config.fromfile(path)
     assert 'mask3d_mm' in cfg.custom_imports.imports
-    assert not any(t['type'] == 'RGBDMaskGenerator' for t in cfg.train_dataloader.dataset.pipeline)
+    datasets = cfg.train_dataloader.dataset.get('datasets', [cfg.train_dataloader.dataset])  # ConcatDataset: mixes
+    assert not any(t['type'] == 'RGBDMaskGenerator' for dataset in datasets for t in dataset.pipeline)
     with torch.device('meta'):  # shapes only: no memory, no init cost even for ViT-L
         model = MODELS.build(cfg.model)
     name = osp.basename(path)

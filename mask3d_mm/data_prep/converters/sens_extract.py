@@ -20,10 +20,8 @@ Robustness: files are written atomically; ``.extract_in_progress.json`` marks a 
 interrupted ones. Frames with a non-finite or non-rigid pose are skipped and counted. A failing scene is reported
 and does not stop the others.
 """
-import json
 import os
 import os.path as osp
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -36,18 +34,20 @@ from mask3d_mm import geometry
 from mask3d_mm.utils.errors import DataError
 
 from ...formats.frame_layout import encode_depth, read_scene_list, split_path, write_scene_list
-from ...utils.atomic_io import (
-    remove_stale_temporaries,
-    write_bytes_atomic,
-    write_image_atomic,
-    write_matrix_atomic,
-    write_text_atomic,
-)
+from ...utils.atomic_io import write_bytes_atomic, write_image_atomic, write_matrix_atomic
 from ..parallel import run_parallel
+from .scene_output import (  # noqa: F401  (the markers: re-exported for the extractor's users)
+    DONE_MARKER,
+    PROGRESS_MARKER,
+    done_scenes,
+    finish_scene,
+    prepare_scene_dir,
+    resize_color,
+    resize_depth,
+    resized_intrinsics,
+)
 from .sens import SensFrame, SensReader
 
-DONE_MARKER = '.extract_done.json'
-PROGRESS_MARKER = '.extract_in_progress.json'
 OUTPUT_DIRS = ('color', 'depth', 'pose', 'intrinsic')
 SKIP_NON_FINITE_POSE = 'pose has inf/NaN'
 SKIP_NON_RIGID_POSE = 'pose is not rigid'
@@ -96,9 +96,7 @@ def extract_scene(sens_path: str, scene_dir: str, options: ExtractOptions) -> Sc
             writer.write_frame(frame)
             result.frames_written += 1
     result.seconds = round(time.perf_counter() - start, 3)
-    write_text_atomic(osp.join(scene_dir, DONE_MARKER),
-                      json.dumps(dict(options=options.marker_params(), result=asdict(result)), indent=1))
-    os.remove(osp.join(scene_dir, PROGRESS_MARKER))
+    finish_scene(scene_dir, options.marker_params(), asdict(result))
     return result
 
 
@@ -111,34 +109,10 @@ def pose_problem(camera_to_world: np.ndarray) -> str:
     return ''
 
 
-def _read_marker(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None  # missing or unreadable (cannot be half-written: markers are written atomically)
-
-
 def _prepare_scene_dir(scene_dir, options) -> Optional[SceneResult]:
     """The previous result if the scene is done with these options; else get the folder ready to (re)extract."""
-    params = options.marker_params()
-    done = _read_marker(osp.join(scene_dir, DONE_MARKER))
-    if done is not None and not options.overwrite:
-        if done.get('options') != params:
-            raise DataError(f'{scene_dir}: already extracted with {done.get("options")}, now asked for {params}; '
-                            'pass --overwrite to re-extract (or choose another --out)')
-        return SceneResult(**dict(done['result'], status='already done'))
-    in_progress = _read_marker(osp.join(scene_dir, PROGRESS_MARKER))
-    if done is not None or (in_progress is not None and in_progress.get('options') != params):
-        for name in OUTPUT_DIRS:  # our own output of other options: remove so no stale frame survives
-            shutil.rmtree(osp.join(scene_dir, name), ignore_errors=True)
-    if done is not None:
-        os.remove(osp.join(scene_dir, DONE_MARKER))
-    for name in OUTPUT_DIRS:
-        os.makedirs(osp.join(scene_dir, name), exist_ok=True)
-    remove_stale_temporaries([scene_dir] + [osp.join(scene_dir, name) for name in OUTPUT_DIRS])
-    write_text_atomic(osp.join(scene_dir, PROGRESS_MARKER), json.dumps(dict(options=params)))
-    return None
+    done = prepare_scene_dir(scene_dir, options.marker_params(), options.overwrite, OUTPUT_DIRS)
+    return None if done is None else SceneResult(**dict(done['result'], status='already done'))
 
 
 class _FrameWriter:
@@ -161,10 +135,7 @@ class _FrameWriter:
         folder = osp.join(self.scene_dir, 'intrinsic')
         for name, K, source, target in (('color', header.intrinsic_color, self.color_source, self.color_size),
                                         ('depth', header.intrinsic_depth, self.depth_source, self.depth_size)):
-            K = np.asarray(K, dtype=np.float64)
-            if target != source:
-                K = geometry.scale_intrinsics(K, target[0] / source[0], target[1] / source[1])
-            write_matrix_atomic(osp.join(folder, f'intrinsic_{name}.txt'), K)
+            write_matrix_atomic(osp.join(folder, f'intrinsic_{name}.txt'), resized_intrinsics(K, source, target))
         write_matrix_atomic(osp.join(folder, 'extrinsic_color.txt'), header.extrinsic_color)
         write_matrix_atomic(osp.join(folder, 'extrinsic_depth.txt'), header.extrinsic_depth)
 
@@ -178,10 +149,7 @@ class _FrameWriter:
             self.reader.check_jpeg(frame)
             write_bytes_atomic(path, frame.color_data)
             return
-        bgr = self.reader.decode_color(frame, bgr=True, reduce=self.jpeg_reduction)  # (h, w, 3)
-        if (bgr.shape[1], bgr.shape[0]) != self.color_size:
-            shrink = self.color_size[0] < bgr.shape[1]
-            bgr = cv2.resize(bgr, self.color_size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+        bgr = resize_color(self.reader.decode_color(frame, bgr=True, reduce=self.jpeg_reduction), self.color_size)
         write_image_atomic(path, bgr, [cv2.IMWRITE_JPEG_QUALITY, self.options.jpeg_quality])
 
     def depth_mm(self, frame) -> np.ndarray:
@@ -189,9 +157,7 @@ class _FrameWriter:
         depth = self.reader.decode_depth(frame)  # (h, w) uint16, depth_shift units
         if self.depth_to_mm != 1.0:  # the layout's one overflow rule (formats.frame_layout.encode_depth)
             depth = encode_depth(depth / self.reader.header.depth_shift)
-        if self.depth_size != self.depth_source:
-            depth = cv2.resize(depth, self.depth_size, interpolation=cv2.INTER_NEAREST_EXACT)
-        return depth
+        return resize_depth(depth, self.depth_size)
 
 
 def _jpeg_reduction(source, target):
@@ -250,11 +216,6 @@ def extract_scenes(jobs: Sequence[Tuple[str, str]], out_root: str, options: Extr
                         desc='extract_sens' if progress else None, initializer=_init_worker, lost=_worker_died)
 
 
-def extracted_scenes(out_root: str) -> List[str]:
-    """Scenes under ``out_root`` whose extraction finished (done marker), sorted."""
-    return sorted(name for name in os.listdir(out_root) if osp.isfile(osp.join(out_root, name, DONE_MARKER)))
-
-
 OFFICIAL_LISTS = dict(train='scannetv2_train.txt', val='scannetv2_val.txt')
 
 
@@ -270,7 +231,7 @@ def official_lists(splits_dir: str) -> Dict[str, str]:
 def write_splits(out_root: str, splits_dir: Optional[str] = None) -> List[str]:
     """Write ``splits/all.txt`` and ``splits/{train,val}.txt`` for the extracted scenes (module doc); returns
     the summary lines."""
-    scene_ids = extracted_scenes(out_root)
+    scene_ids = done_scenes(out_root)
     if not scene_ids:
         return ['splits: not written (no scene extracted)']
     write_scene_list(split_path(out_root, 'all'), scene_ids)

@@ -10,6 +10,8 @@ frames they came from. Per-scene files are written atomically; a scene recorded 
 skipped, so an interrupted run resumes where it stopped. Scenes recorded with other options stop the run with one
 error line (``--overwrite`` re-mines them); a scene whose frames changed is mined again. Scenes without pairs are
 counted in the summary with the reason (fewer than 2 frames after the frame skip, or no pair above the overlap).
+A scene without poses (``pose/`` absent: converted by ``tools/data/rgbd/convert.py`` from a source without them)
+stops the run with one error line before any work; its frames feed Mask3D only.
 
 ``--frame-skip`` counts positions in each scene's frame list: frames extracted with ``extract_sens.py --frame-skip
 25`` are already every 25th raw frame, so mine them with ``--frame-skip 1`` (the default).
@@ -49,6 +51,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     scenes = pair_mining.list_scenes(args.frames_root, args.split)
+    pair_mining.require_poses(args.frames_root, scenes)  # before any work: one error line, nothing written
     work_dir = osp.dirname(osp.abspath(args.out))
     options = pair_mining.mining_options(
         min_overlap=args.min_overlap, frame_skip=args.frame_skip, voxel_size=args.voxel_size,
