@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.datasets import test_rgbd_docs_commands as rgbd_docs
 from tests.helpers.sens_writer import record_scene
 
 REPO = Path(__file__).resolve().parents[2]
@@ -142,6 +143,15 @@ NOT_RUN = {
     '[--size default|large|medium|ablation|long-pretrain|quick] [--methods M ...] [--jobs N] [--update-readme]':
         'the study (long); tests/study runs its --quick size',
 }
+
+
+# Pages whose section has a test file of its own: that file keeps the command strings and runs them as written; here
+# they are only classified (and so checked to be still documented).
+RUN.update({command: 'the converter\'s main with these arguments (tests/datasets/test_rgbd_docs_commands.py)'
+            for command in rgbd_docs.COMMANDS.values()})
+SLOW.update({command: 'in fresh interpreters, as typed (test_rgbd_docs_commands.py::test_twin_chain_as_typed)'
+             for command in rgbd_docs.TWIN_CHAIN})
+NOT_RUN.update(rgbd_docs.NOT_RUN)
 
 
 # -------------------------------------------------------------------------------------------- Markdown parsing
