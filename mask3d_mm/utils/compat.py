@@ -119,3 +119,59 @@ def silence_pkg_resources_deprecation():
 
 
 silence_pkg_resources_deprecation()
+
+
+CONFIG_SCOPE = 'mask3d_mm'
+
+
+def package_configs_dir():
+    """Where ``mask3d_mm::`` configs live: ``mask3d_mm/.mim/configs`` of an installed wheel (as OpenMMLab packages
+    ship theirs), else the ``configs/`` of the source checkout the package is imported from (an editable install
+    or a PYTHONPATH checkout: no copy to go stale, nothing to reinstall)."""
+    from pathlib import Path
+    package_dir = Path(__file__).resolve().parents[1]  # .../mask3d_mm
+    for candidate in (package_dir / '.mim' / 'configs', package_dir.parent / 'configs'):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f'{package_dir} ships no configs (no .mim/configs, not a source checkout): reinstall '
+                            'mask3d_mm with `pip install .` from its repository')
+
+
+def resolve_mask3d_mm_config_scope():
+    """Let a config outside this repository inherit ours: ``_base_ = 'mask3d_mm::mask3d/vitb_scannet.py'``.
+
+    For mmengine 0.10.x (0.10.7 checked). ``Config._get_cfg_path`` resolves every ``scope::path`` base through
+    ``config.utils._get_package_and_cfg_path``, which asserts the scope is a key of the hard-coded
+    ``MODULE2PACKAGE`` (alias ``PKG2PROJECT``: OpenMMLab's own codebases), hence "AssertionError: mmengine does not
+    support to load mask3d_mm config". Adding us there is not enough: ``get_installed_path`` (pkg_resources) points
+    an editable install at a ``site-packages/mask3d_mm`` that does not exist, the path is looked up in the model
+    index first, and the scope is returned as the ``_scope_`` of every inherited dict, which would send the builds
+    to a ``mask3d_mm`` registry tree that does not exist (we register into mmpretrain's / mmseg's / mmdet's). So
+    wrap ``_get_cfg_path`` for our scope only: the path is ``package_configs_dir() / path`` and the scope ``None``,
+    i.e. ``mask3d_mm::x`` inherits exactly what the relative path to ``configs/x`` would (our configs carry their
+    own ``default_scope`` and ``mmseg::`` / ``mmdet::`` / ``mmpretrain::`` bases). Other scopes go to mmengine.
+
+    Active wherever ``mask3d_mm`` is imported before the config is parsed (our tools, a user's script); mmengine
+    runs ``custom_imports`` only after parsing, so upstream ``tools/train.py`` cannot see it. Remove when mmengine
+    lets a plugin register a config scope.
+    """
+    from mmengine.config import Config
+    upstream = Config.__dict__['_get_cfg_path'].__func__
+    if getattr(upstream, 'wrapped_by_mask3d_mm', False):
+        return
+    prefix = CONFIG_SCOPE + '::'
+
+    def get_cfg_path(cfg_path, filename):
+        if not cfg_path.startswith(prefix):
+            return upstream(cfg_path, filename)
+        path = package_configs_dir() / cfg_path[len(prefix):]
+        if not path.is_file():
+            raise FileNotFoundError(f'{cfg_path}: no such config in {package_configs_dir()}')
+        return str(path), None
+
+    get_cfg_path.wrapped_by_mask3d_mm = True
+    get_cfg_path.__wrapped__ = upstream
+    Config._get_cfg_path = staticmethod(get_cfg_path)
+
+
+resolve_mask3d_mm_config_scope()
