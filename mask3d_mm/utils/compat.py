@@ -144,9 +144,10 @@ def resolve_mask3d_mm_config_scope():
     ``config.utils._get_package_and_cfg_path``, which asserts the scope is a key of the hard-coded
     ``MODULE2PACKAGE`` (alias ``PKG2PROJECT``: OpenMMLab's own codebases), hence "AssertionError: mmengine does not
     support to load mask3d_mm config". Adding us there is not enough: ``get_installed_path`` (pkg_resources) points
-    an editable install at a ``site-packages/mask3d_mm`` that does not exist, the path is looked up in the model
-    index first, and the scope is returned as the ``_scope_`` of every inherited dict, which would send the builds
-    to a ``mask3d_mm`` registry tree that does not exist (we register into mmpretrain's / mmseg's / mmdet's). So
+    an editable install at a ``site-packages/mask3d_mm`` that does not exist, ``_get_external_cfg_path`` first reads
+    ``.mim/model-index.yml`` (FileNotFoundError without one: only a ValueError falls back to ``.mim/configs``), and
+    the scope is returned as the ``_scope_`` of every inherited dict, which would send the builds to a ``mask3d_mm``
+    registry tree that does not exist (we register into mmpretrain's / mmseg's / mmdet's). So
     wrap ``_get_cfg_path`` for our scope only: the path is ``package_configs_dir() / path`` and the scope ``None``,
     i.e. ``mask3d_mm::x`` inherits exactly what the relative path to ``configs/x`` would (our configs carry their
     own ``default_scope`` and ``mmseg::`` / ``mmdet::`` / ``mmpretrain::`` bases). Other scopes go to mmengine.

@@ -1,6 +1,11 @@
 """Configs travel with the package: a wheel ships them as ``mask3d_mm/.mim/configs``, and a config outside this
-repository inherits ours as ``_base_ = 'mask3d_mm::<path>'``, from an installed wheel (a temporary venv, the checkout
-not on ``sys.path``) and from a source checkout (editable install: ``configs/`` of the checkout, no ``.mim``)."""
+repository inherits ours as ``_base_ = 'mask3d_mm::<path>'`` once mask3d_mm is imported, from an installed wheel (a
+temporary venv, the checkout not on ``sys.path``) and from an editable install (the checkout's ``configs/``, no
+``.mim``). Where mask3d_mm is not imported before the config is parsed (upstream ``tools/train.py``), the scope fails
+and the relative path into a checkout works.
+
+Layout of the session's temporary directory, as a user has it: ``mask3d-mm/`` (a copy of this checkout, built and
+installed from), ``my_project/`` (the outside configs), ``wheel/venv`` and ``editable/venv``."""
 import json
 import math
 import os
@@ -21,27 +26,44 @@ from tests.conftest import REPO
 
 REAL = 'mask3d/vitb_scannet.py'  # the default recipe: short name -> named config -> mmpretrain:: runtime
 FINETUNE = 'finetune/upernet_vit-b16-mask3d_8xb2-amp-20k_scannet-512x512.py'  # ../_base_/ and mmseg:: chains
+DET = 'finetune/mask-rcnn_vit-b16-mask3d_simple-fpn_amp-1x_scannet.py'  # three ../_base_/ with mmdet:: bases
 TINY = 'mask3d/mask3d_vit-tiny-p16_1xb16-coslr-20e_synthetic.py'
 # What the outside project's configs override, also applied to the checkout's configs for the comparison.
 OVERRIDES = {REAL: {'model.rgb_mask_ratio': 0.6}, FINETUNE: {'train_cfg.max_iters': 100},
-             TINY: {'model.backbone.arch.num_layers': 2}}
+             DET: {'train_cfg.max_epochs': 2}, TINY: {'model.backbone.arch.num_layers': 2}}
+CHILDREN = {'real': REAL, 'finetune': FINETUNE, 'det': DET, 'tiny': TINY}  # outside config -> the config it inherits
 CHILD_CONFIGS = {
     'real.py': f"_base_ = 'mask3d_mm::{REAL}'\nmodel = dict(rgb_mask_ratio=0.6)\n",
     'finetune.py': f"_base_ = ['mask3d_mm::{FINETUNE}']\ntrain_cfg = dict(max_iters=100)\n",
+    'det.py': f"_base_ = 'mask3d_mm::{DET}'\ntrain_cfg = dict(max_epochs=2)\n",
     'tiny.py': f"_base_ = 'mask3d_mm::{TINY}'\nmodel = dict(backbone=dict(arch=dict(num_layers=2)))\n",
+    # as for upstream tools/train.py: the scope (fails there) and the relative path into the checkout (works)
+    'upstream_scope.py': (f"_base_ = 'mask3d_mm::{FINETUNE}'\n"
+                          "custom_imports = dict(imports=['mask3d_mm'], allow_failed_imports=False)\n"),
+    'upstream_path.py': f"_base_ = '../mask3d-mm/configs/{FINETUNE}'\ntrain_cfg = dict(max_iters=100)\n",
 }
-# Run by the temporary venv's interpreter in the outside project: what it imported, the three configs as
-# loaded, and the tiny model built from the installed package.
+# Run by a temporary venv's interpreter in the outside project. First as upstream tools/train.py does
+# (``cfg = Config.fromfile(args.config)`` with nothing of ours imported; ``custom_imports`` run after parsing), then as
+# our tools / a user's script do (import mask3d_mm, then Config.fromfile): what it imported, the configs as loaded,
+# and the tiny model built from the installed package.
 PROBE = '''
 import inspect, json, os, sys
-import mask3d_mm
 from mmengine.config import Config
+
+report = {}
+try:
+    Config.fromfile('upstream_scope.py')
+except AssertionError as error:
+    report['upstream_scope_error'] = str(error)
+report['upstream_path'] = Config.fromfile('upstream_path.py').to_dict()  # its custom_imports import mask3d_mm
+
+import mask3d_mm
 from mmpretrain.registry import MODELS
 from mask3d_mm.utils.compat import package_configs_dir
 
-report = dict(package=mask3d_mm.__file__, configs_dir=str(package_configs_dir()),
+report.update(package=mask3d_mm.__file__, configs_dir=str(package_configs_dir()),
               sys_path=[os.path.abspath(p) for p in sys.path])
-for name in ('real', 'finetune', 'tiny'):
+for name in ('real', 'finetune', 'det', 'tiny'):
     report[name] = Config.fromfile(name + '.py').to_dict()
 model = MODELS.build(Config.fromfile('tiny.py').model)
 report['model_file'] = inspect.getfile(type(model))
@@ -110,29 +132,32 @@ class Install:
 
 
 @pytest.fixture(scope='session')
-def source(tmp_path_factory):
-    return copy_checkout(tmp_path_factory.mktemp('checkout') / 'mask3d-mm')
+def workspace(tmp_path_factory):
+    """(checkout copy, outside project) side by side."""
+    root = tmp_path_factory.mktemp('workspace')
+    return copy_checkout(root / 'mask3d-mm'), write_outside_project(root / 'my_project')
 
 
 @pytest.fixture(scope='session')
-def wheel_install(tmp_path_factory, source):
+def wheel_install(workspace):
     """``pip wheel .`` (once per session), the wheel installed into a temporary venv."""
-    root = tmp_path_factory.mktemp('wheel')
-    pip('wheel', '--no-deps', '--no-build-isolation', '--no-index', '--wheel-dir', root / 'wheels', source)
-    python = make_venv(root / 'venv', next((root / 'wheels').glob('mask3d_mm-*.whl')))
-    return Install(python, source, write_outside_project(root / 'my_project'))
+    source, project = workspace
+    wheels = source.parent / 'wheel'
+    pip('wheel', '--no-deps', '--no-build-isolation', '--no-index', '--wheel-dir', wheels, source)
+    return Install(make_venv(wheels / 'venv', next(wheels.glob('mask3d_mm-*.whl'))), source, project)
 
 
 @pytest.fixture(scope='session')
-def editable_install(tmp_path_factory, source):
+def editable_install(workspace):
     """An editable install (``pip install -e .``) of the checkout copy into a temporary venv: a developer's venv,
     no ``.mim`` anywhere."""
-    root = tmp_path_factory.mktemp('editable')
+    source, project = workspace
+    wheels = source.parent / 'editable'
+    wheels.mkdir()
     # the PEP 660 hook `pip install -e` calls, run here (the empty venv has no setuptools to build with)
-    build = f'from setuptools import build_meta; print(build_meta.build_editable({str(root)!r}))'
+    build = f'from setuptools import build_meta; print(build_meta.build_editable({str(wheels)!r}))'
     wheel = subprocess.run([sys.executable, '-c', build], cwd=source, check=True, capture_output=True, text=True)
-    python = make_venv(root / 'venv', root / wheel.stdout.splitlines()[-1])
-    return Install(python, source, write_outside_project(root / 'my_project'))
+    return Install(make_venv(wheels / 'venv', wheels / wheel.stdout.splitlines()[-1]), source, project)
 
 
 @pytest.fixture(scope='session', params=['wheel', 'editable'])
@@ -169,14 +194,21 @@ def test_outside_project_imports_the_install_not_the_checkout(probed):
         assert not Path(entry).resolve().is_relative_to(REPO.resolve()), entry
 
 
-@pytest.mark.parametrize('name', [REAL, FINETUNE, TINY])
-def test_inherited_config_equals_the_checkout_config(probed, name):
+@pytest.mark.parametrize('child', CHILDREN)
+def test_inherited_config_equals_the_checkout_config(probed, child):
     """The whole config, every ``../_base_/`` and ``mmseg::`` / ``mmpretrain::`` base of the installed copy
     resolved, and no ``_scope_`` added by our scope: identical to the checkout's config under the same override."""
     probe = probed[1]
-    child = {REAL: 'real', FINETUNE: 'finetune', TINY: 'tiny'}[name]
-    assert probe[child] == as_json(checkout_config(name).to_dict())
+    assert probe[child] == as_json(checkout_config(CHILDREN[child]).to_dict())
     assert probe['real']['model']['rgb_mask_ratio'] == 0.6 and probe['real']['model']['type'] == 'Mask3D'
+
+
+def test_upstream_tools_need_the_relative_path(probed):
+    """Parsed before anything imports mask3d_mm (upstream tools/train.py), the scope is mmengine's AssertionError
+    even with ``custom_imports`` in the child; the relative path into the checkout loads the same config."""
+    probe = probed[1]
+    assert probe['upstream_scope_error'] == 'mmengine does not support to load mask3d_mm config.'
+    assert probe['upstream_path'] == as_json(checkout_config(FINETUNE).to_dict())
 
 
 def test_outside_config_builds_its_model_from_the_installed_package(probed):
@@ -193,8 +225,9 @@ def test_checkout_without_mim_resolves_its_own_configs(tmp_path):
     assert not (REPO / 'mask3d_mm' / '.mim').exists()
     assert compat.package_configs_dir() == REPO / 'configs'
     project = write_outside_project(tmp_path / 'my_project')
-    for child, name in (('real.py', REAL), ('finetune.py', FINETUNE)):
-        assert as_json(Config.fromfile(project / child).to_dict()) == as_json(checkout_config(name).to_dict())
+    for child in ('real', 'det'):
+        loaded = Config.fromfile(project / f'{child}.py')
+        assert as_json(loaded.to_dict()) == as_json(checkout_config(CHILDREN[child]).to_dict())
 
 
 def test_unknown_config_names_the_scope_path(tmp_path):
