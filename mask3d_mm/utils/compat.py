@@ -6,6 +6,7 @@ import collections
 import logging
 import pickle
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -128,11 +129,12 @@ def package_configs_dir():
     """Where ``mask3d_mm::`` configs live: ``mask3d_mm/.mim/configs`` of an installed wheel (as OpenMMLab packages
     ship theirs), else the ``configs/`` of the source checkout the package is imported from (an editable install
     or a PYTHONPATH checkout: no copy to go stale, nothing to reinstall)."""
-    from pathlib import Path
     package_dir = Path(__file__).resolve().parents[1]  # .../mask3d_mm
-    for candidate in (package_dir / '.mim' / 'configs', package_dir.parent / 'configs'):
-        if candidate.is_dir():
-            return candidate
+    if (package_dir / '.mim' / 'configs').is_dir():
+        return package_dir / '.mim' / 'configs'
+    checkout = package_dir.parent
+    if (checkout / 'setup.py').is_file() and (checkout / 'configs').is_dir():  # not some site-packages/configs
+        return checkout / 'configs'
     raise FileNotFoundError(f'{package_dir} ships no configs (no .mim/configs, not a source checkout): reinstall '
                             'mask3d_mm with `pip install .` from its repository')
 
@@ -157,7 +159,11 @@ def resolve_mask3d_mm_config_scope():
     lets a plugin register a config scope.
     """
     from mmengine.config import Config
-    upstream = Config.__dict__['_get_cfg_path'].__func__
+    method = Config.__dict__.get('_get_cfg_path')
+    if not isinstance(method, staticmethod):  # another mmengine: leave its parser alone, only our scope is lost
+        logger.warning('mmengine has no Config._get_cfg_path: `mask3d_mm::` config paths are not available')
+        return
+    upstream = method.__func__
     if getattr(upstream, 'wrapped_by_mask3d_mm', False):
         return
     prefix = CONFIG_SCOPE + '::'

@@ -22,6 +22,8 @@ from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
 from mask3d_mm.utils import compat
+from mask3d_mm.utils.errors import ConfigError
+from mask3d_mm.utils.launch import load_config
 from tests.conftest import REPO
 
 REAL = 'mask3d/vitb_scannet.py'  # the default recipe: short name -> named config -> mmpretrain:: runtime
@@ -231,9 +233,12 @@ def test_checkout_without_mim_resolves_its_own_configs(tmp_path):
 
 
 def test_unknown_config_names_the_scope_path(tmp_path):
+    """A typo in the scoped path: the tools' one ``error:`` line names the child config and the missing base."""
     (tmp_path / 'typo.py').write_text("_base_ = 'mask3d_mm::mask3d/vitb_scanet.py'\n")
-    with pytest.raises(FileNotFoundError, match=r'mask3d_mm::mask3d/vitb_scanet\.py: no such config in .*configs'):
-        Config.fromfile(tmp_path / 'typo.py')
+    expected = f'{tmp_path / "typo.py"}: mask3d_mm::mask3d/vitb_scanet.py: no such config in {REPO / "configs"}'
+    with pytest.raises(ConfigError) as error:
+        load_config(tmp_path / 'typo.py')
+    assert str(error.value) == expected
 
 
 def test_shim_wraps_once_and_leaves_other_scopes_to_mmengine():
