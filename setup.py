@@ -25,9 +25,10 @@ def read_requirements(name):
 class BuildPyWithMim(build_py):
     """Copy MIM_FILES into ``mask3d_mm/.mim`` of the build tree (what a wheel and ``pip install .`` ship).
 
-    OpenMMLab's ``add_mim_extension`` copies them into the source tree (symlinks when ``develop`` is in sys.argv);
-    this writes only to the build tree, and an editable install needs no copy: ``mask3d_mm.utils.compat``'s
-    ``package_configs_dir`` falls back to the checkout's ``configs/`` when ``.mim`` is absent.
+    OpenMMLab's ``add_mim_extension`` copies them into the source tree (symlinks when ``develop`` is in sys.argv,
+    which pip's PEP 660 ``pip install -e .`` never puts there); this writes only to the build tree, and an editable
+    install needs no copy: ``mask3d_mm.utils.compat.package_configs_dir`` reads the checkout's ``configs/`` when
+    ``.mim`` is absent.
     """
 
     def run(self):
