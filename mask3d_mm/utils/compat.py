@@ -6,6 +6,7 @@ import collections
 import logging
 import pickle
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -119,3 +120,65 @@ def silence_pkg_resources_deprecation():
 
 
 silence_pkg_resources_deprecation()
+
+
+CONFIG_SCOPE = 'mask3d_mm'
+
+
+def package_configs_dir():
+    """Where ``mask3d_mm::`` configs live: ``mask3d_mm/.mim/configs`` of an installed wheel (as OpenMMLab packages
+    ship theirs), else the ``configs/`` of the source checkout the package is imported from (an editable install
+    or a PYTHONPATH checkout: no copy to go stale, nothing to reinstall)."""
+    package_dir = Path(__file__).resolve().parents[1]  # .../mask3d_mm
+    if (package_dir / '.mim' / 'configs').is_dir():
+        return package_dir / '.mim' / 'configs'
+    checkout = package_dir.parent
+    if (checkout / 'setup.py').is_file() and (checkout / 'configs').is_dir():  # not some site-packages/configs
+        return checkout / 'configs'
+    raise FileNotFoundError(f'{package_dir} ships no configs (no .mim/configs, not a source checkout): reinstall '
+                            'mask3d_mm with `pip install .` from its repository')
+
+
+def resolve_mask3d_mm_config_scope():
+    """Let a config outside this repository inherit ours: ``_base_ = 'mask3d_mm::mask3d/vitb_scannet.py'``.
+
+    For mmengine 0.10.x (0.10.7 checked). ``Config._get_cfg_path`` resolves every ``scope::path`` base through
+    ``config.utils._get_package_and_cfg_path``, which asserts the scope is a key of the hard-coded
+    ``MODULE2PACKAGE`` (alias ``PKG2PROJECT``: OpenMMLab's own codebases), hence "AssertionError: mmengine does not
+    support to load mask3d_mm config". Adding us there is not enough: ``get_installed_path`` (pkg_resources) points
+    an editable install at a ``site-packages/mask3d_mm`` that does not exist, ``_get_external_cfg_path`` first reads
+    ``.mim/model-index.yml`` (FileNotFoundError without one: only a ValueError falls back to ``.mim/configs``), and
+    the scope is returned as the ``_scope_`` of every inherited dict, which would send the builds to a ``mask3d_mm``
+    registry tree that does not exist (we register into mmpretrain's / mmseg's / mmdet's). So
+    wrap ``_get_cfg_path`` for our scope only: the path is ``package_configs_dir() / path`` and the scope ``None``,
+    i.e. ``mask3d_mm::x`` inherits exactly what the relative path to ``configs/x`` would (our configs carry their
+    own ``default_scope`` and ``mmseg::`` / ``mmdet::`` / ``mmpretrain::`` bases). Other scopes go to mmengine.
+
+    Active wherever ``mask3d_mm`` is imported before the config is parsed (our tools, a user's script); mmengine
+    runs ``custom_imports`` only after parsing, so upstream ``tools/train.py`` cannot see it. Remove when mmengine
+    lets a plugin register a config scope.
+    """
+    from mmengine.config import Config
+    method = Config.__dict__.get('_get_cfg_path')
+    if not isinstance(method, staticmethod):  # another mmengine: leave its parser alone, only our scope is lost
+        logger.warning('mmengine has no Config._get_cfg_path: `mask3d_mm::` config paths are not available')
+        return
+    upstream = method.__func__
+    if getattr(upstream, 'wrapped_by_mask3d_mm', False):
+        return
+    prefix = CONFIG_SCOPE + '::'
+
+    def get_cfg_path(cfg_path, filename):
+        if not cfg_path.startswith(prefix):
+            return upstream(cfg_path, filename)
+        path = package_configs_dir() / cfg_path[len(prefix):]
+        if not path.is_file():
+            raise FileNotFoundError(f'{cfg_path}: no such config in {package_configs_dir()}')
+        return str(path), None
+
+    get_cfg_path.wrapped_by_mask3d_mm = True
+    get_cfg_path.__wrapped__ = upstream
+    Config._get_cfg_path = staticmethod(get_cfg_path)
+
+
+resolve_mask3d_mm_config_scope()
