@@ -81,6 +81,13 @@ NYUV2 = 'needs the NYUv2 labelled .mat (2.8 GB); tests/datasets/test_nyuv2.py co
 INSTALLS = 'creates or changes a virtual environment (network); setup_env.sh is syntax-checked here'
 NOT_RUN = {
     'make test': 'runs this test suite (recursion)',
+    'python -c "from mask3d_mm.utils.compat import package_configs_dir; print(package_configs_dir())"':
+        'prints a folder; its wheel-install answer is checked by tests/infra/test_installed_configs.py',
+    'python "$(python -c \'import mask3d_mm, os; print(os.path.dirname(mask3d_mm.__file__))\')/.mim/tools/train.py" '
+    'my_config.py': 'needs ScanNet; the same call on the tiny demo config from an outside project runs in '
+    'tests/infra/test_installed_configs.py (test_outside_config_trains_under_the_installed_train_tool)',
+    'python ../mask3d-mm/tools/train.py my_config.py': 'needs ScanNet; the shipped tool is this file '
+    '(tests/infra/test_installed_configs.py)',
     'make slow': 'runs this test suite\'s slow tests (recursion)',
     'make env': INSTALLS,
     'bash tools/setup_env.sh .venv': INSTALLS,
