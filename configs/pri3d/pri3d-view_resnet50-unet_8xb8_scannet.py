@@ -1,8 +1,8 @@
 # Pri3D view-invariant pretraining of a ResNet-50 UNet on ScanNet frame pairs (Pri3D paper: SGD lr 0.1,
 # momentum 0.9, batch 64, 240x320, lr x0.99 every 1000 iters, 60k iters; colour-only augmentation).
-# Data: frames in the ScanNet layout under data_root, pairs mined with
-#   python tools/data/scannet/mine_pairs.py --frames-root data/scannet/frames \
-#       --out data/scannet/frames/pri3d/pairs.txt --min-overlap 0.3 --frame-skip 25 --split train --workers 8
+# Data: the frames extract_sens.py writes to data/scannet (every 25th raw frame already: mine them all, the default
+# frame skip 1), pairs and voxel chunks in data/scannet/pri3d/ (docs/pretrain.md), mined with
+#   python tools/data/scannet/mine_pairs.py --frames-root data/scannet --out data/scannet/pri3d/pairs.txt --workers 16
 # Encoder: ImageNet (torchvision) weights, which the paper calls critical (sec. 4); mmengine downloads them into torch
 # hub's cache on first use (offline: place the file where the error message says). From scratch: the `-scratch`
 # variant.
@@ -10,7 +10,7 @@ _base_ = 'mmpretrain::_base_/default_runtime.py'
 custom_imports = dict(imports=['mask3d_mm'], allow_failed_imports=False)
 default_scope = 'mmpretrain'
 
-data_root = 'data/scannet/frames/'
+data_root = 'data/scannet/'
 
 # Colour jitter runs torchvision's ColorJitter on a PIL image: mmcv's adjust_hue (behind mmpretrain's ColorJitter,
 # both backends) computes np.uint8(negative hue shift), an OverflowError under numpy 2.

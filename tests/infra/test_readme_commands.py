@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.datasets import test_pri3d_real_path as pri3d_real_path
 from tests.datasets import test_rgbd_docs_commands as rgbd_docs
 from tests.helpers.sens_writer import record_scene
 
@@ -117,10 +118,6 @@ NOT_RUN = {
     'pretrain/pri3d_r50_encoder.pth --target encoder': 'needs the ResNet-50 Pri3D pretraining (GPU cluster)',
     'python tools/model_converters/pri3d_to_backbone.py CKPT OUT [--target encoder|unet]':
         'needs a Pri3D checkpoint; tests/pri3d/test_converter.py converts one',
-    'python tools/data/scannet/extract_sens.py --sens-root scannet/scans --out data/scannet --frame-skip 25 '
-    '--splits-dir scannet/Tasks/Benchmark --workers 16': REAL_DATA,
-    'python tools/data/scannet/mine_pairs.py --frames-root data/scannet --out data/scannet/pri3d/pairs.txt '
-    '--workers 16': REAL_DATA,
     'python tools/data/scannet/convert_labels.py --root data/scannet_frames_25k': REAL_DATA,
     'python tools/data/nyuv2/convert.py --mat M --splits S --map40 C40 --out OUT': NYUV2,
     'python tools/data/nyuv2/convert.py --mat nyu_depth_v2_labeled.mat --splits splits.mat --map40 '
@@ -159,6 +156,9 @@ RUN.update({command: 'the converter\'s main with these arguments (tests/datasets
 SLOW.update({command: 'in fresh interpreters, as typed (test_rgbd_docs_commands.py::test_twin_chain_as_typed)'
              for command in rgbd_docs.TWIN_CHAIN})
 NOT_RUN.update(rgbd_docs.NOT_RUN)
+RUN.update({command: 'as written, on .sens files recorded from the synthetic world; every configs/pri3d/*_scannet.py '
+                     'then builds its training set from the output (tests/datasets/test_pri3d_real_path.py)'
+            for command in pri3d_real_path.COMMANDS.values()})
 
 
 # -------------------------------------------------------------------------------------------- Markdown parsing
