@@ -171,9 +171,10 @@ def resolve_mask3d_mm_config_scope():
     def get_cfg_path(cfg_path, filename):
         if not cfg_path.startswith(prefix):
             return upstream(cfg_path, filename)
-        path = package_configs_dir() / cfg_path[len(prefix):]
+        configs_dir = package_configs_dir()
+        path = configs_dir / cfg_path[len(prefix):]
         if not path.is_file():
-            raise FileNotFoundError(f'{cfg_path}: no such config in {package_configs_dir()}')
+            raise FileNotFoundError(f'{cfg_path}: no such config in {configs_dir}')
         return str(path), None
 
     get_cfg_path.wrapped_by_mask3d_mm = True
