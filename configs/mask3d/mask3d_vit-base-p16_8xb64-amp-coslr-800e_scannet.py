@@ -36,7 +36,8 @@ model = dict(
     head=dict(type='Mask3DDepthHead', criterion='L1', norm_depth=False),
     # 50 % of the colour and 98 % of the depth patches hidden (3 of 196 depth patches visible at 224): with 80 % /
     # 80 % the decoder fills masked depth from the visible depth patches and the RGB encoder learns no geometry (its
-    # loss stays above copying the nearest visible depth pixel); README "Mask3D ablation" has the evidence.
+    # loss stays above copying the nearest visible depth pixel); docs/study.md#mask3d-masking-ablation has
+    # the evidence.
     rgb_mask_ratio=0.5,
     depth_mask_ratio=0.98,
     depth_mask_type='random',

@@ -99,9 +99,15 @@ def test_every_relative_link_and_anchor_resolves(page):
     assert not problems, f'{page.relative_to(REPO)}:\n' + '\n'.join(problems)
 
 
+def config_files():
+    """Every config and metafile: their comments are read as documentation too."""
+    folder = REPO / 'configs'
+    return sorted(folder.glob('**/*.py')) + sorted(folder.glob('**/*.yml'))
+
+
 def test_no_page_holds_machine_paths_dirty_commits_or_issue_references():
     found = []
-    for page in doc_pages():
+    for page in doc_pages() + config_files():
         for number, line in enumerate(page.read_text().splitlines(), 1):
             for kind, pattern in FORBIDDEN.items():
                 match = pattern.search(line)

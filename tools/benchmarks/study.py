@@ -108,7 +108,7 @@ VIT_SUITE = Suite(
         'scratch': Arm(None),
         'mae': Arm('mae_vit-tiny-p16_study.py'),
         'mask3d': Arm('mask3d_vit-tiny-p16_study.py'),  # the new default setting (configs/mask3d/)
-        'mask3d-prev': Arm('mask3d-prev_vit-tiny-p16_study.py'),  # the setting before issue #11
+        'mask3d-prev': Arm('mask3d-prev_vit-tiny-p16_study.py'),  # the project's earlier default masking
         'mask3d+mae': Arm('mask3d-mae_vit-tiny-p16_study.py'),
         # MAE, then Mask3D from its backbone: each stage half of MAE's iterations
         'mae-mask3d-2stage': Arm('mask3d_vit-tiny-p16_study.py', share=0.5, init_from='mae-stage1'),

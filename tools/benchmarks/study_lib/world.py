@@ -31,7 +31,7 @@ class StudySize:
 
 
 SIZES = {
-    # <= 90 min on the 2-core CPU with --jobs 2 (the default there); estimate, see the README
+    # <= 90 min on the 2-core CPU with --jobs 2 (the default there); estimate, see docs/study.md
     'default': StudySize(pretrain_scenes=16, pretrain_frames=30, downstream_scenes=48, downstream_frames=10,
                          pretrain_iters=400, finetune_iters=600, seeds=3, fractions=(0.1, 1.0), probe_frames=96),
     # 4x the pretraining, 1.7x the fine-tuning, an lr x layer-decay grid: several hours on the 2-core CPU
