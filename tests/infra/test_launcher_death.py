@@ -41,16 +41,21 @@ def wait_for(condition, timeout, what):
         time.sleep(0.2)
 
 
-def test_kill_9_of_dist_train_ends_every_rank(tmp_path, toy_data):
-    """`bash tools/dist_train.sh` execs tools/dist_run.py: the process killed is the one the user started."""
+@pytest.mark.parametrize('loader_workers', [0, pytest.param(1, marks=pytest.mark.slow)])  # 1: ~45 s, busy 2 cores
+def test_kill_9_of_dist_train_ends_every_rank(tmp_path, toy_data, loader_workers):
+    """`bash tools/dist_train.sh` execs tools/dist_run.py: the process killed is the one the user started. With
+    data loader workers, those end too (a worker checks every 5 s that its rank is still there: torch's
+    ManagerWatchdog)."""
     log = tmp_path / 'console.log'
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHON=sys.executable, PORT='29611')
     with open(log, 'w') as out:
         launcher = subprocess.Popen(
             ['bash', REPO / 'tools/dist_train.sh', TOY_CONFIG, '2', '--work-dir', tmp_path / 'work', '--cfg-options',
-             f'train_dataloader.dataset.data_root={toy_data}', 'train_cfg.max_epochs=1000'],
+             f'train_dataloader.dataset.data_root={toy_data}', 'train_cfg.max_epochs=1000',
+             f'train_dataloader.num_workers={loader_workers}',
+             f'train_dataloader.persistent_workers={loader_workers > 0}'],
             stdout=out, stderr=subprocess.STDOUT, env=env)
-    ranks = []
+    ranks, workers = [], []
     try:
         # both ranks are training once rank 0 logs an iteration (each one needs the other's gradients)
         wait_for(lambda: 'Epoch(train)' in log.read_text() or launcher.poll() is not None, 240, 'a training log line')
@@ -60,14 +65,17 @@ def test_kill_9_of_dist_train_ends_every_rank(tmp_path, toy_data):
         for pid in ranks:  # the ranks themselves, not a guard process in between
             with open(f'/proc/{pid}/cmdline') as f:
                 assert 'tools/train.py' in f.read()
+        workers += [pid for rank in ranks for pid in children(rank) if alive(pid)]  # their data loader workers
+        assert len(workers) == 2 * loader_workers
         launcher.send_signal(signal.SIGKILL)
         launcher.wait()
         wait_for(lambda: not any(map(alive, ranks)), 10, f'ranks {ranks} to end after their launcher')
+        wait_for(lambda: not any(map(alive, workers)), 20, f'data loader workers {workers} to end')
     finally:  # whatever happened, leave nothing running
         if launcher.poll() is None:
             ranks += children(launcher.pid)
             launcher.kill()
-        for pid in filter(alive, ranks):
+        for pid in filter(alive, ranks + workers):
             os.kill(pid, signal.SIGKILL)
         launcher.wait()
 
