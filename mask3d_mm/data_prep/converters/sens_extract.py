@@ -103,8 +103,9 @@ def extract_scene(sens_path: str, scene_dir: str, options: ExtractOptions) -> Sc
         _extract_frames(sens_path, scene_dir, options, result)
     except Exception as error:  # noqa: BLE001  (reported per scene, the run goes on)
         result.fail(error, sens_path, start)
-        result.error += (f' ({result.frames_written} of {result.num_frames} frames written; the scene stays '
-                         f'marked unfinished in {PROGRESS_MARKER}, a re-run redoes it)')
+        written = (f'{result.frames_written} of {result.num_frames} frames written' if result.num_frames
+                   else 'nothing written')  # the header itself is broken
+        result.error += f' ({written}; the scene stays marked unfinished in {PROGRESS_MARKER}, a re-run redoes it)'
         leave_unfinished(scene_dir, options.marker_params(), asdict(result))
         return result
     result.seconds = round(time.perf_counter() - start, 3)
