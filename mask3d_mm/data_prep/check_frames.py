@@ -3,8 +3,8 @@ checked before a run instead of when it is sampled hours in.
 
 A frame is ``<scene>/color/<N>.jpg`` (the frame list of ``RGBDFrameDataset`` and of pair mining). For each one:
 
-- the colour image decodes (``frame_layout.decode_color``, the datasets' decoder) and, for a JPEG, is complete
-  (start and end markers: OpenCV decodes a truncated JPEG without a word, filling the rest with grey);
+- the colour image decodes (``frame_layout.decode_color``, the datasets' decoder); a JPEG without its end marker
+  is reported as truncated before it is decoded (a plainer message than the decoder's);
 - ``depth/<N>.png`` exists and decodes as the layout's uint16 millimetre PNG (``frame_layout.decode_depth``);
 - sizes: colour and depth have the same aspect ratio (the loader resizes the colour to the depth), and every frame
   of a scene has the scene's colour and depth sizes (those of most of its frames: one camera per scene);
@@ -54,9 +54,10 @@ class SceneCheck:
         self.problems.append((path, kind, message))
 
 
-def is_complete_jpeg(data: bytes) -> bool:
-    """Start-of-image and end-of-image markers (trailing zero padding allowed, as some encoders write it)."""
-    return data[:2] == b'\xff\xd8' and data.rstrip(b'\x00').endswith(b'\xff\xd9')
+def is_truncated_jpeg(data: bytes) -> bool:
+    """A JPEG (start-of-image marker) without its end-of-image marker (trailing zero padding allowed, as some
+    encoders write it). Other data is left to the decoder."""
+    return data[:2] == b'\xff\xd8' and not data.rstrip(b'\x00').endswith(b'\xff\xd9')
 
 
 def _decoded(check: SceneCheck, path: str, decode):
@@ -69,7 +70,7 @@ def _decoded(check: SceneCheck, path: str, decode):
         if not data:
             check.add(path, EMPTY, f'{path}: empty file (0 bytes)')
             return None
-        if path.endswith('.jpg') and not is_complete_jpeg(data):
+        if is_truncated_jpeg(data):
             check.add(path, UNREADABLE, f'{path}: not a complete JPEG ({len(data)} bytes, no end marker: truncated?)')
             return None
         return decode(data, path)
@@ -161,7 +162,7 @@ def format_report(checks: Sequence[SceneCheck]) -> Tuple[List[str], List[str]]:
     kinds = Counter(kind for check in checks for _, kind, _ in check.problems)
     frames, bad = sum(c.frames for c in checks), sum(c.bad_frames for c in checks)
     unposed = sum(not c.posed for c in checks)
-    summary = [f'scenes: {len(checks)} ({sum(c.bad_frames > 0 or bool(c.problems) for c in checks)} with problems'
+    summary = [f'scenes: {len(checks)} ({sum(bool(c.problems) for c in checks)} with problems'
                + (f'; {unposed} without poses: Mask3D only' if unposed else '') + ')',
                f'frames: {frames} checked, {bad} bad',
                f'problems: {sum(kinds.values())}'

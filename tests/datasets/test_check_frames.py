@@ -56,7 +56,7 @@ def test_every_broken_frame_is_listed_with_its_path_and_counted(root, capsys):
     png = (scene / 'depth/3.png').read_bytes()
     (scene / 'depth/3.png').write_bytes(png[:len(png) // 2])  # truncated PNG
     jpeg = (scene / 'color/4.jpg').read_bytes()
-    (scene / 'color/4.jpg').write_bytes(jpeg[:len(jpeg) * 2 // 3])  # truncated JPEG: OpenCV would decode it
+    (scene / 'color/4.jpg').write_bytes(jpeg[:len(jpeg) * 2 // 3])  # truncated JPEG
     write_png(scene / 'depth/5.png', np.ones((HEIGHT, WIDTH // 2), np.uint16))  # other aspect than the colour
     other = root / SCENES[1]
     cv2.imwrite(str(other / 'color/1.jpg'), np.zeros((2 * HEIGHT, 2 * WIDTH, 3), np.uint8))  # not the scene's size
