@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Distributed evaluation:  tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [test.py args...]
-# Nodes (NNODES, NODE_RANK, MASTER_ADDR, PORT), Python and input errors as in tools/dist_train.sh.
+# Nodes (NNODES, NODE_RANK, MASTER_ADDR, PORT), Python, input errors and a killed launcher as in tools/dist_train.sh.
 CONFIG=$1
 CHECKPOINT=$2
 NPROCS=$3

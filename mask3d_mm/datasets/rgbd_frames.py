@@ -7,11 +7,22 @@ from mmpretrain.registry import DATASETS, TRANSFORMS
 
 from mask3d_mm.utils.errors import DataError
 
-from ..formats.frame_layout import frame_path, frame_stems, read_scene_list
+from ..formats.frame_layout import broken_frame_error, frame_path, frame_stems, read_scene_list
+
+
+class NamesFramePrescan:
+    """Dataset mix-in: a frame that fails to load (empty, truncated, missing file) is a DataError that also names
+    the pre-scan listing every such frame of ``data_root`` (``tools/data/check_frames.py``), not only this one."""
+
+    def prepare_data(self, idx):
+        try:
+            return super().prepare_data(idx)
+        except DataError as error:
+            raise broken_frame_error(error, self.data_root) from error
 
 
 @DATASETS.register_module()
-class RGBDFrameDataset(BaseDataset):
+class RGBDFrameDataset(NamesFramePrescan, BaseDataset):
     """Every ``frame_skip``-th RGB-D frame of the listed scenes; one data item per frame.
 
     Args:

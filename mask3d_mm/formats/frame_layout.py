@@ -25,6 +25,15 @@ SPLITS_DIR = 'splits'
 DATA_EFFICIENT_PERCENTS = (1, 5, 10, 20, 40, 60, 80)
 
 
+# the pre-scan that finds every broken frame of a root at once (tools/data/check_frames.py)
+CHECK_FRAMES_COMMAND = 'python tools/data/check_frames.py {root}'
+
+
+def broken_frame_error(error: DataError, root: str) -> DataError:
+    """``error`` (a frame of ``root`` that failed to load) with the pre-scan command that lists all such frames."""
+    return DataError(f'{error}; to list every broken frame at once: {CHECK_FRAMES_COMMAND.format(root=root)}')
+
+
 # ------------------------------------------------------------------------------------------------- paths
 def frame_path(scene_dir: str, kind: str, frame) -> str:
     """``<scene_dir>/<kind>/<frame><suffix>`` for ``kind`` in color / depth / pose; ``frame`` an index or stem."""

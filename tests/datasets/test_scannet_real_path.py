@@ -140,4 +140,5 @@ def test_empty_depth_file_ends_training_with_one_error_line(synthetic_root, tmp_
     assert len(errors) == 1, result.stderr[-2000:]
     named = errors[0][len('error: '):].split(': ')[0]
     assert named.startswith(str(scene / 'depth')) and named.endswith('.png')
-    assert errors[0].endswith('empty file (0 bytes), expected a single-channel uint16 depth PNG (millimetres)')
+    assert errors[0].endswith('empty file (0 bytes), expected a single-channel uint16 depth PNG (millimetres); '
+                              f'to list every broken frame at once: python tools/data/check_frames.py {root}')

@@ -55,11 +55,13 @@ def extract(sens_root, out, *flags):
     return run_tool(TOOL, '--sens-root', sens_root, '--out', out, '--no-progress', *flags)
 
 
-def extract_in_process(capsys, sens_root, out, *flags):
-    """The CLI's ``main`` in this process (saves an interpreter start); returns (exit code, stdout)."""
+def extract_in_process(capsys, sens_root, out, *flags, errors=False):
+    """The CLI's ``main`` in this process (saves an interpreter start); returns (exit code, stdout), with
+    ``errors`` (exit code, stdout, stderr)."""
     code = load_tool(TOOL).main(['--sens-root', str(sens_root), '--out', str(out), '--no-progress',
                                  *map(str, flags)])
-    return code, capsys.readouterr().out
+    captured = capsys.readouterr()
+    return (code, captured.out, captured.err) if errors else (code, captured.out)
 
 
 def as_f32(matrix):
@@ -131,9 +133,10 @@ def test_resize_frame_skip_and_scene_selection(synthetic_root, tmp_path, capsys)
 def test_listed_scene_without_sens_file_is_reported(synthetic_root, tmp_path, capsys):
     write_scene_sens(tmp_path / 'scans', SOURCE, record_scene(synthetic_root / SOURCE))
     (tmp_path / 'list.txt').write_text(f'{SOURCE}\nscene0999_00\n')
-    code, summary = extract_in_process(capsys, tmp_path / 'scans', tmp_path / 'out', '--scenes', tmp_path / 'list.txt')
-    assert code == 1 and 'scenes: 2 (1 extracted, 0 already done, 1 failed)' in summary
-    assert f"scene0999_00: {tmp_path / 'scans' / 'scene0999_00' / 'scene0999_00.sens'}: no such .sens file" in summary
+    code, summary, errors = extract_in_process(capsys, tmp_path / 'scans', tmp_path / 'out', '--scenes',
+                                               tmp_path / 'list.txt', errors=True)
+    assert code == 2 and 'scenes: 2 (1 extracted, 0 already done, 1 failed)' in summary
+    assert errors == f"error: {tmp_path / 'scans' / 'scene0999_00' / 'scene0999_00.sens'}: no such .sens file\n"
 
 
 # ----------------------------------------------------------------------------------------------- bad files
@@ -207,19 +210,54 @@ def test_bad_scenes_fail_alone_with_two_workers(synthetic_root, tmp_path):
         write_scene_sens(scans, scene_id, recording)
 
     result = extract(scans, tmp_path / 'out', '--frame-skip', '1', '--workers', '2')
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert 'scenes: 6 (2 extracted, 0 already done, 4 failed)' in result.stdout
-    failures = [line.strip() for line in result.stdout.split('failed scenes:')[1].splitlines() if line.strip()]
-    assert len(failures) == 4
+    failures = result.stderr.splitlines()
+    assert len(failures) == 4 and 'Traceback' not in result.stderr
     for line in failures:
-        scene_id, message = line.split(': ', 1)
-        prefix, words = expected_errors[scene_id]
-        assert message.startswith(prefix) and words in message, line
+        scene_id = re.search(r'scene0\d{3}_00', line).group()
+        prefix, words = expected_errors.pop(scene_id)
+        assert line.startswith(f'error: {prefix}') and words in line, line
+    assert expected_errors == {}
     for scene_id in ('scene0300_00', 'scene0301_00'):
         out_scene = tmp_path / 'out' / scene_id
         assert (out_scene / DONE_MARKER).exists()
         for index in range(FRAMES):
             assert_frame_matches_source(out_scene, index, synthetic_root / SOURCE, str(index))
+
+
+def test_truncated_sens_is_one_error_line_with_true_counts_and_a_rerun_redoes_it(synthetic_root, tmp_path, capsys):
+    """A .sens cut after frame 12 of the 60 its header declares (a download that stopped)."""
+    scans, out = tmp_path / 'scans', tmp_path / 'out'
+    recording = record_scene(synthetic_root / SOURCE, num_frames=60)
+    sens = scans / SOURCE / f'{SOURCE}.sens'
+    layout = write_scene_sens(scans, SOURCE, recording)
+    os.truncate(sens, layout.depth_offsets[12] + 10)  # frames 0..11 complete, frame 12's depth cut short
+
+    code, summary, errors = extract_in_process(capsys, scans, out, '--frame-skip', '1', errors=True)
+    assert code == 2
+    assert errors == (f'error: {sens}: byte {layout.frame_offsets[12]}: truncated file: frame 12 declares '
+                      f'{layout.depth_offsets[12] - layout.color_offsets[12]} colour + '
+                      f'{layout.frame_offsets[13] - layout.depth_offsets[12]} depth bytes, ending at byte '
+                      f'{layout.frame_offsets[13]} > file size {layout.depth_offsets[12] + 10} '
+                      f'(12 of {60} frames written; the scene stays marked unfinished in {PROGRESS_MARKER}, '
+                      'a re-run redoes it)\n')
+    assert f'frames written: 12 of {60} in the .sens files' in summary
+    assert 'scenes: 1 (0 extracted, 0 already done, 1 failed)' in summary
+    scene = out / SOURCE
+    assert sorted(p.name for p in (scene / 'depth').iterdir()) == sorted(f'{i}.png' for i in range(12))
+    assert not (scene / DONE_MARKER).exists()
+    marker = json.loads((scene / PROGRESS_MARKER).read_text())
+    assert marker['failed']['frames_written'] == 12 and marker['failed']['num_frames'] == 60
+    assert 'splits: not written (no scene extracted)' in summary  # an unfinished scene is in no split
+    assert not [p for p in out.rglob('*') if is_temporary(p.name)]
+
+    write_scene_sens(scans, SOURCE, recording)  # the complete file again: the re-run redoes the scene
+    code, summary = extract_in_process(capsys, scans, out, '--frame-skip', '1')
+    assert code == 0 and 'scenes: 1 (1 extracted, 0 already done, 0 failed)' in summary
+    assert f'frames written: {60} of {60}' in summary
+    assert (scene / DONE_MARKER).exists() and not (scene / PROGRESS_MARKER).exists()
+    assert len(list((scene / 'depth').iterdir())) == 60
 
 
 # ----------------------------------------------------------------------------------------------- kill + resume

@@ -52,6 +52,8 @@ RUN = {
     'python tools/analysis/mask3d_diagnose.py CONFIG CKPT': 'on the 1-epoch checkpoint (test_diagnose_*)',
     'python tools/analysis/mask3d_diagnose.py CONFIG CKPT [--split val|--scenes FILE] [--num-frames 64] '
     '[--batch-size 16]': 'with --num-frames and --batch-size (test_diagnose_*)',
+    'python tools/data/check_frames.py data/scannet --workers 16':
+        'verbatim, on a copy of that world as data/scannet (test_check_frames_*)',
 }
 SLOW = {
     'python tools/analysis/visualize_reconstruction.py CONFIG CKPT --out DIR [--frames ...]':
@@ -382,6 +384,12 @@ def test_diagnose_prints_the_shortcut_numbers(workspace, demo_checkpoint, templa
     for key in ('loss_depth', 'nearest_visible_depth_loss', 'rgb_reliance', 'loss_depth_no_depth'):
         assert key in numbers, out[-2000:]
     assert float(numbers['loss_depth']) > 0 and float(numbers['nearest_visible_depth_loss']) > 0
+
+
+def test_check_frames_passes_the_rendered_world(workspace):
+    shutil.copytree(workspace / WORLD, workspace / 'data/scannet')
+    out = shell(in_readme('python tools/data/check_frames.py data/scannet --workers 16'), workspace)
+    assert 'frames: 40 checked, 0 bad' in out, out[-2000:]
 
 
 @pytest.mark.slow

@@ -1,10 +1,11 @@
 """What every frame-layout converter shares: resumable per-scene output folders and the resize rule.
 
-A scene folder being written holds ``.extract_in_progress.json`` (the options it is written with); a finished one
-``.extract_done.json`` (options + result). A re-run skips a scene done with the same options, redoes an
-interrupted one (removing a killed run's temporaries, and its frames when the options changed) and refuses a
-scene done with other options unless asked to overwrite it. ``extract_sens.py`` and ``tools/data/rgbd/convert.py``
-both write scenes this way, so ``splits/all.txt`` can be built from the done markers of either.
+A scene folder being written holds ``.extract_in_progress.json`` (the options it is written with; after a failure
+also the error and the counts so far); a finished one ``.extract_done.json`` (options + result). A re-run skips a
+scene done with the same options, redoes an interrupted or failed one (removing a killed run's temporaries, and its
+frames when the options changed) and refuses a scene done with other options unless asked to overwrite it.
+``extract_sens.py`` and ``tools/data/rgbd/convert.py`` both write scenes this way, so ``splits/all.txt`` can be
+built from the done markers of either.
 
 Resizing follows ``extract_sens.py --size``: colour by area when shrinking (linear when enlarging), depth nearest
 (``INTER_NEAREST_EXACT``: the source pixel whose extent holds the target pixel centre, no blending of invalid
@@ -59,6 +60,11 @@ def finish_scene(scene_dir: str, params: dict, result: dict) -> None:
     """Record the scene as done (options + result), then drop its in-progress marker."""
     write_text_atomic(osp.join(scene_dir, DONE_MARKER), json.dumps(dict(options=params, result=result), indent=1))
     os.remove(osp.join(scene_dir, PROGRESS_MARKER))
+
+
+def leave_unfinished(scene_dir: str, params: dict, result: dict) -> None:
+    """Keep a failed scene marked in progress (a re-run redoes it), the marker also telling why and how far."""
+    write_text_atomic(osp.join(scene_dir, PROGRESS_MARKER), json.dumps(dict(options=params, failed=result), indent=1))
 
 
 def remove_scene_output(scene_dir: str, output_dirs: Sequence[str]) -> None:

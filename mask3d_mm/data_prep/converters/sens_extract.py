@@ -15,13 +15,17 @@ Scene lists: after every run ``splits/all.txt`` lists every scene extracted unde
 scenes when ``--splits-dir`` holds them; without it ``splits/train.txt`` lists all extracted scenes (said in the
 summary). So ``RGBDFrameDataset(scenes='splits/train.txt')`` reads the output as it is.
 
-Robustness: files are written atomically; ``.extract_in_progress.json`` marks a scene being extracted and
-``.extract_done.json`` (with the per-scene stats) a finished one, so a re-run skips finished scenes and redoes
-interrupted ones. Frames with a non-finite or non-rigid pose are skipped and counted. A failing scene is reported
-and does not stop the others.
+Robustness: files are written atomically; ``.extract_in_progress.json`` marks a scene not finished (being
+extracted, interrupted, or failed: then it also holds the error and the counts) and ``.extract_done.json`` (with
+the per-scene stats) a finished one, so a re-run skips finished scenes and redoes all others. Frames with a
+non-finite or non-rigid pose are skipped and counted. A failing scene (a missing or broken ``.sens``: truncated,
+corrupted) does not stop the others; it keeps the frames written before the error, stays marked in progress (not
+in the splits), and ``report_failures`` gives one ``error:`` line for it (file and byte offset, frames written of
+those the header declares).
 """
 import os
 import os.path as osp
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -41,6 +45,7 @@ from .scene_output import (  # noqa: F401  (the markers: re-exported for the ext
     PROGRESS_MARKER,
     done_scenes,
     finish_scene,
+    leave_unfinished,
     prepare_scene_dir,
     resize_color,
     resize_depth,
@@ -69,25 +74,51 @@ class ExtractOptions:
 class SceneResult:
     scene_id: str
     status: str  # 'extracted', 'already done' or 'failed'
-    num_frames: int = 0  # frames in the .sens
+    num_frames: int = 0  # frames in the .sens (as its header declares them)
     frames_written: int = 0
     skipped: Dict[str, List[int]] = field(default_factory=dict)  # reason -> frame indices
     error: str = ''
+    bad_input: bool = False  # the failure is the input's (a missing or broken .sens), not the extractor's
     seconds: float = 0.0
+
+    def fail(self, error: Exception, sens_path: str, start: float) -> 'SceneResult':
+        """This result as failed by ``error`` (counts kept: what was written before it stays on disk)."""
+        self.status, self.bad_input = 'failed', isinstance(error, DataError)
+        self.error = str(error) if self.bad_input else f'{sens_path}: {type(error).__name__}: {error}'
+        self.seconds = round(time.perf_counter() - start, 3)
+        return self
 
 
 # ------------------------------------------------------------------------------------------------- one scene
 def extract_scene(sens_path: str, scene_dir: str, options: ExtractOptions) -> SceneResult:
-    """Extract one ``.sens`` into ``scene_dir``; a scene already done with the same options is not redone."""
+    """Extract one ``.sens`` into ``scene_dir``; a scene already done with the same options is not redone.
+    A broken ``.sens`` ends the scene as 'failed', with the frames written before the error counted and the
+    scene left marked in progress (a re-run redoes it)."""
     start = time.perf_counter()
-    scene_id = osp.basename(osp.normpath(scene_dir))
     previous = _prepare_scene_dir(scene_dir, options)
     if previous is not None:
         return previous
+    result = SceneResult(osp.basename(osp.normpath(scene_dir)), 'extracted')
+    try:
+        _extract_frames(sens_path, scene_dir, options, result)
+    except Exception as error:  # noqa: BLE001  (reported per scene, the run goes on)
+        result.fail(error, sens_path, start)
+        written = (f'{result.frames_written} of {result.num_frames} frames written' if result.num_frames
+                   else 'nothing written')  # the header itself is broken
+        result.error += f' ({written}; the scene stays marked unfinished in {PROGRESS_MARKER}, a re-run redoes it)'
+        leave_unfinished(scene_dir, options.marker_params(), asdict(result))
+        return result
+    result.seconds = round(time.perf_counter() - start, 3)
+    finish_scene(scene_dir, options.marker_params(), asdict(result))
+    return result
+
+
+def _extract_frames(sens_path: str, scene_dir: str, options: ExtractOptions, result: SceneResult) -> None:
+    """Write the scene's intrinsics and selected frames, counting into ``result`` as it goes."""
     with SensReader(sens_path) as reader:
+        result.num_frames = reader.header.num_frames
         writer = _FrameWriter(reader, scene_dir, options)
         writer.write_intrinsics()
-        result = SceneResult(scene_id, 'extracted', num_frames=reader.header.num_frames)
         for frame in reader.frames(options.frame_skip):
             reason = pose_problem(frame.camera_to_world)
             if reason:
@@ -95,9 +126,6 @@ def extract_scene(sens_path: str, scene_dir: str, options: ExtractOptions) -> Sc
                 continue
             writer.write_frame(frame)
             result.frames_written += 1
-    result.seconds = round(time.perf_counter() - start, 3)
-    finish_scene(scene_dir, options.marker_params(), asdict(result))
-    return result
 
 
 def pose_problem(camera_to_world: np.ndarray) -> str:
@@ -189,11 +217,8 @@ def extract_one(scene_id: str, sens_path: str, out_root: str, options: ExtractOp
         if not osp.isfile(sens_path):
             raise DataError(f'{sens_path}: no such .sens file')
         return extract_scene(sens_path, osp.join(out_root, scene_id), options)
-    except DataError as err:
-        message = str(err)
-    except Exception as err:  # noqa: BLE001  (reported per scene, the run goes on)
-        message = f'{sens_path}: {type(err).__name__}: {err}'
-    return SceneResult(scene_id, 'failed', error=message, seconds=round(time.perf_counter() - start, 3))
+    except Exception as error:  # noqa: BLE001  (before any frame: reported per scene, the run goes on)
+        return SceneResult(scene_id, 'failed').fail(error, sens_path, start)
 
 
 def _init_worker():
@@ -253,7 +278,8 @@ def write_splits(out_root: str, splits_dir: Optional[str] = None) -> List[str]:
 
 
 def format_summary(results: Sequence[SceneResult], options: ExtractOptions) -> str:
-    """Scenes by status, frames written / skipped by reason, and every failure with its message."""
+    """Scenes by status, frames written (of those the headers declare) / skipped by reason; the failures are
+    ``report_failures``'s."""
     by_status = {status: [r for r in results if r.status == status]
                  for status in ('extracted', 'already done', 'failed')}
     skipped: Dict[str, int] = {}
@@ -265,7 +291,15 @@ def format_summary(results: Sequence[SceneResult], options: ExtractOptions) -> s
              f'{sum(r.num_frames for r in results)} in the .sens files (frame skip {options.frame_skip})',
              f'frames skipped: {sum(skipped.values())}'
              + (f' ({", ".join(f"{reason}: {n}" for reason, n in sorted(skipped.items()))})' if skipped else '')]
-    if by_status['failed']:
-        lines.append('failed scenes:')
-        lines += [f'  {r.scene_id}: {r.error}' for r in by_status['failed']]
     return '\n'.join(lines)
+
+
+def report_failures(results: Sequence[SceneResult], stream=None) -> int:
+    """One ``error: ...`` line per failed scene (on stderr); the exit code: 0 if none failed, 2 if every failure
+    is the input's (a missing or broken ``.sens``), 1 if the extractor itself failed."""
+    failed = [r for r in results if r.status == 'failed']
+    for result in failed:
+        print(f'error: {result.error}', file=stream or sys.stderr)
+    if not failed:
+        return 0
+    return 2 if all(r.bad_input for r in failed) else 1

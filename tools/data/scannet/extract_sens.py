@@ -6,8 +6,9 @@
 
 SCANS_DIR holds ``<scene>/<scene>.sens`` as ScanNet ships it. ``--size 640 480`` resizes colour and depth (depth
 nearest) and scales the intrinsics; without it JPEG colour is copied byte for byte (no re-encode). Re-running
-resumes: scenes with a done marker are skipped, interrupted ones redone. Exit code 1 if any scene failed
-(all others are still extracted; the summary lists every failure with file and byte offset).
+resumes: scenes with a done marker are skipped, interrupted or failed ones redone. A missing or broken ``.sens``
+(truncated, corrupted) is one ``error:`` line on stderr naming the file and the byte offset, with the frames written
+of those its header declares, and exit code 2; all other scenes are still extracted.
 
 The output is ready for training: frames are named by their index in the ``.sens`` (0, 25, 50, ...: already
 subsampled, so datasets read them with ``frame_skip=1``) and ``splits/{all,train,val}.txt`` are written (official
@@ -24,6 +25,7 @@ from mask3d_mm.data_prep.converters.sens_extract import (
     find_sens_files,
     format_summary,
     official_lists,
+    report_failures,
     write_splits,
 )
 from mask3d_mm.formats.frame_layout import read_scene_list
@@ -76,8 +78,8 @@ def main(argv=None):
     jobs = find_sens_files(args.sens_root, expand_scene_args(args.scenes))
     results = extract_scenes(jobs, args.out, options, workers=args.workers, progress=not args.no_progress)
     print('\n'.join(write_splits(args.out, args.splits_dir)))
-    print(format_summary(results, options))  # last: it ends with the failures, if any
-    return 1 if any(r.status == 'failed' for r in results) else 0
+    print(format_summary(results, options))
+    return report_failures(results)
 
 
 if __name__ == '__main__':
