@@ -16,6 +16,7 @@ from mmengine.logging import print_log
 from mmengine.registry import DATASETS, RUNNERS, init_default_scope
 from mmengine.runner import Runner
 
+from .cfg_options import merge_cfg_options
 from .cli import repeated_by_rank_0
 from .errors import ConfigError, DataError
 
@@ -25,7 +26,8 @@ TRAIN_LOADERS = ('train_dataloader', 'val_dataloader')
 
 def load_config(path, cfg_options=None):
     """``Config.fromfile`` for the tools: a missing or unreadable config is a ``ConfigError`` naming the file (not
-    a traceback), and the config must import the plugin. ``cfg_options`` (``--cfg-options``) are merged in."""
+    a traceback), and the config must import the plugin. ``cfg_options`` (``--cfg-options``) are checked (a key
+    the config does not have is a ``ConfigError``, see ``cfg_options.py``) and merged in."""
     path = str(path)
     if not osp.isfile(path):
         raise ConfigError(f'{path}: config file not found')
@@ -36,9 +38,7 @@ def load_config(path, cfg_options=None):
     except FileNotFoundError as error:  # a `_base_` that does not exist
         raise ConfigError(f'{path}: {error}') from error
     check_custom_imports(cfg, path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    return cfg
+    return merge_cfg_options(cfg, cfg_options)
 
 
 def syntax_error(path, error):
