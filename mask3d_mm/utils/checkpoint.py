@@ -70,7 +70,8 @@ def torch_reason(error):
     """The line of torch's message that says what is wrong, without its advice."""
     text = str(error)
     if 'WeightsUnpickler error:' in text:  # torch's safe loader met a global off the allow-list (or garbage)
-        return 'safe loading: ' + text.split('WeightsUnpickler error:', 1)[1].strip().splitlines()[0]
+        reason = text.split('WeightsUnpickler error:', 1)[1].strip().splitlines()[0]
+        return 'safe loading: ' + reason.split('. Please use', 1)[0]  # without torch's how-to-allow-list advice
     first = text.strip().splitlines()[0] if text.strip() else ''
     return f'{type(error).__name__}: {first}'.rstrip(': ') if first else type(error).__name__
 
