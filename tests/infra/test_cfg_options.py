@@ -60,7 +60,7 @@ def toy_cfg():
 
 def test_arguments_the_config_leaves_at_their_defaults_are_accepted():
     cfg = merge_cfg_options(toy_cfg(), {
-        'default_hooks.checkpoint.save_last': False,  # a CheckpointHook argument
+        'default_hooks.checkpoint.save_last': False, 'default_hooks.checkpoint.max_keep_ckpts': 3,  # CheckpointHook's
         'train_dataloader.pin_memory': True,  # a torch DataLoader argument
         'train_cfg.val_begin': 2,  # an EpochBasedTrainLoop argument
         'model.backbone.frozen_stages': 1,  # an mmpretrain ResNet argument (through **kwargs' base classes too)
