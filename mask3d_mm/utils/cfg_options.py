@@ -66,8 +66,8 @@ def check_key_path(node, parts, value, option, scope=None, done=()):
     """Raise a ConfigError unless every part of ``parts`` exists in ``node`` (dicts and lists); a dict ``value``
     that merges into a dict is checked key by key too."""
     for part in parts:
-        if done and done[-1] in OPEN_DICTS:
-            return
+        if part == DELETE_KEY or (done and done[-1] in OPEN_DICTS):
+            return  # mmengine replaces whatever is there (also None) / free names
         if isinstance(node, list):
             if not (part.isdigit() and int(part) < len(node)):
                 indices = f'0 to {len(node) - 1}' if node else 'none'
@@ -75,8 +75,6 @@ def check_key_path(node, parts, value, option, scope=None, done=()):
                                   f'{part!r} is not one of its indices ({indices})')
             node = node[int(part)]
         elif isinstance(node, dict):
-            if part == DELETE_KEY:
-                return
             if part not in node:
                 accepted = accepted_keys(node, done, scope)
                 if part in accepted:

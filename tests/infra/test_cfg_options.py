@@ -90,6 +90,9 @@ def test_delete_forms_list_indices_and_custom_keys():
 
 def test_plus_adds_keys_on_purpose_also_where_the_config_has_none_or_a_string():
     cfg = Config(dict(model=dict(backbone=dict(type='VisionTransformer', arch='deit-tiny', init_cfg=None))))
+    replaced = merge_cfg_options(cfg.copy(), {'model.backbone.init_cfg._delete_': True,
+                                              'model.backbone.init_cfg.type': 'Pretrained'})
+    assert replaced.model.backbone.init_cfg == dict(type='Pretrained')  # _delete_ replaces None too
     with pytest.raises(ConfigError, match=r"model.backbone.init_cfg is None in the config, not a dict"):
         merge_cfg_options(cfg, {'model.backbone.init_cfg.type': 'Pretrained'})
     merge_cfg_options(cfg, {'+model.backbone.init_cfg.type': 'Pretrained', '+model.backbone.init_cfg.checkpoint': 'x',
