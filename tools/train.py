@@ -12,6 +12,7 @@ import os.path as osp
 from mmengine.config import DictAction
 
 import mask3d_mm  # noqa: F401  (registers the plugin and applies the compat shims)
+from mask3d_mm.utils.cfg_options import merge_cfg_options
 from mask3d_mm.utils.cli import run_cli
 from mask3d_mm.utils.launch import add_tensorboard, build_runner, load_config, shutdown_process_group
 
@@ -28,7 +29,7 @@ def parse_args():
     parser.add_argument('--tensorboard', action='store_true',
                         help='also log to TensorBoard (event files next to scalars.json in <work_dir>/<time>/vis_data)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, e.g. train_dataloader.batch_size=8')
+                        help='override config entries, e.g. train_dataloader.batch_size=8 (a new key: +key=value)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
@@ -53,8 +54,7 @@ def merge_args(cfg, args):
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)  # refuses keys the config does not have (+key=value adds one)
     if args.tensorboard:
         add_tensorboard(cfg)
     return cfg

@@ -10,7 +10,7 @@ from typing import List
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from mask3d_mm.utils.errors import DataError
+from mask3d_mm.utils.errors import DataError, shown_path
 
 from ..formats.frame_layout import frame_stems
 from ..formats.scannet_labels import NYU40_CLASSES
@@ -47,7 +47,7 @@ class NYUv2SegDataset(BaseSegDataset):
         if num_classes not in LABEL_SPACES:
             raise ValueError(f'NYUv2SegDataset: num_classes must be 40 or 13, got {num_classes}')
         if not data_root or not osp.isdir(data_root):
-            raise DataError(f'NYUv2SegDataset: data_root {data_root!r} does not exist (convert NYUv2 with '
+            raise DataError(f'NYUv2SegDataset: data_root {shown_path(data_root)} does not exist (convert NYUv2 with '
                             'tools/data/nyuv2)')
         classes, palette = LABEL_SPACES[num_classes]
         self.num_classes = num_classes

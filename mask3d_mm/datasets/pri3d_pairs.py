@@ -11,7 +11,7 @@ import os.path as osp
 from mmengine.dataset import BaseDataset
 from mmpretrain.registry import DATASETS
 
-from mask3d_mm.utils.errors import DataError
+from mask3d_mm.utils.errors import DataError, shown_path
 
 from ..formats.frame_layout import frame_path, intrinsic_path
 from ..formats.pri3d_pairs import chunk_dir_of, chunk_path, parse_pair_line, read_pair_lines
@@ -53,7 +53,7 @@ class Pri3DPairDataset(BaseDataset):
 
     def load_data_list(self):
         if not osp.isfile(self.ann_file):
-            raise DataError(f'Pri3DPairDataset: pairs file {self.ann_file} does not exist '
+            raise DataError(f'Pri3DPairDataset: pairs file {shown_path(self.ann_file)} does not exist '
                             '(run tools/data/scannet/mine_pairs.py)')
         data_list = []
         for line in read_pair_lines(self.ann_file):

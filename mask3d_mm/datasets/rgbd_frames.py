@@ -5,7 +5,7 @@ from typing import List, Sequence, Union
 from mmengine.dataset import BaseDataset
 from mmpretrain.registry import DATASETS, TRANSFORMS
 
-from mask3d_mm.utils.errors import DataError
+from mask3d_mm.utils.errors import DataError, shown_path
 
 from ..formats.frame_layout import broken_frame_error, frame_path, frame_stems, read_scene_list
 
@@ -55,7 +55,7 @@ class RGBDFrameDataset(NamesFramePrescan, BaseDataset):
 
     def load_data_list(self) -> List[dict]:
         if not osp.isdir(self.data_root):
-            raise DataError(f'RGBDFrameDataset: data_root {self.data_root!r} does not exist '
+            raise DataError(f'RGBDFrameDataset: data_root {shown_path(self.data_root)} does not exist '
                             '(generate data/synthetic or point data_root at extracted ScanNet frames)')
         scene_ids = self._scene_ids()
         if not scene_ids:

@@ -14,7 +14,7 @@ from typing import List
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from mask3d_mm.utils.errors import DataError
+from mask3d_mm.utils.errors import DataError, shown_path
 
 from ..formats.frame_layout import frame_stems, read_scene_list
 from ..formats.scannet_labels import IGNORE_INDEX, SCANNET20_CLASSES, SCANNET20_PALETTE
@@ -37,8 +37,8 @@ class ScanNetSegDataset(BaseSegDataset):
                  label_dir: str = 'label_scannet20', img_suffix: str = '.jpg', seg_map_suffix: str = '.png',
                  **kwargs) -> None:
         if not data_root or not osp.isdir(data_root):
-            raise DataError(f'ScanNetSegDataset: data_root {data_root!r} does not exist (convert ScanNet with '
-                            'tools/data/scannet or generate synthetic data)')
+            raise DataError(f'ScanNetSegDataset: data_root {shown_path(data_root)} does not exist (convert ScanNet '
+                            'with tools/data/scannet or generate synthetic data)')
         self.img_dir, self.label_dir = img_dir, label_dir
         kwargs.setdefault('ignore_index', IGNORE_INDEX)
         super().__init__(data_root=data_root, ann_file=ann_file, img_suffix=img_suffix,

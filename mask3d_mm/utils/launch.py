@@ -16,6 +16,8 @@ from mmengine.logging import print_log
 from mmengine.registry import DATASETS, RUNNERS, init_default_scope
 from mmengine.runner import Runner
 
+from .cfg_options import merge_cfg_options
+from .checkpoint import check_checkpoint_file
 from .cli import repeated_by_rank_0
 from .errors import ConfigError, DataError
 
@@ -25,7 +27,8 @@ TRAIN_LOADERS = ('train_dataloader', 'val_dataloader')
 
 def load_config(path, cfg_options=None):
     """``Config.fromfile`` for the tools: a missing or unreadable config is a ``ConfigError`` naming the file (not
-    a traceback), and the config must import the plugin. ``cfg_options`` (``--cfg-options``) are merged in."""
+    a traceback), and the config must import the plugin. ``cfg_options`` (``--cfg-options``) are checked (a key
+    the config does not have is a ``ConfigError``, see ``cfg_options.py``) and merged in."""
     path = str(path)
     if not osp.isfile(path):
         raise ConfigError(f'{path}: config file not found')
@@ -36,9 +39,7 @@ def load_config(path, cfg_options=None):
     except FileNotFoundError as error:  # a `_base_` that does not exist
         raise ConfigError(f'{path}: {error}') from error
     check_custom_imports(cfg, path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    return cfg
+    return merge_cfg_options(cfg, cfg_options)
 
 
 def syntax_error(path, error):
@@ -152,11 +153,13 @@ def shutdown_process_group():
 def build_runner(cfg, check_loaders=TRAIN_LOADERS):
     """The Runner for ``cfg`` as ``tools/train.py`` / ``tools/test.py`` build it, on any machine.
 
-    In order: CPU fall-backs (fp32, gloo), the datasets of ``check_loaders`` (``('test_dataloader',)`` to test,
+    In order: CPU fall-backs (fp32, gloo), the ``load_from`` / ``--resume`` file's first bytes, the datasets of
+    ``check_loaders`` (``('test_dataloader',)`` to test,
     ``()`` to skip), the CPU process group, then the Runner: ``cfg.runner_type`` if set, otherwise a Runner that
     keeps the console short (see ``ConciseConsoleRunner``). ``cfg`` is changed in place (fall-backs).
     """
     cfg = apply_cpu_fallbacks(cfg)
+    check_checkpoint_file(cfg.get('load_from'))  # a typo or a broken file fails before anything is built
     check_datasets(cfg, check_loaders)
     init_cpu_process_group(cfg)
     if 'runner_type' in cfg:
@@ -165,9 +168,11 @@ def build_runner(cfg, check_loaders=TRAIN_LOADERS):
 
 
 class ConciseConsoleRunner(Runner):
-    """mmengine's Runner, but the system environment (CUDA build flags), the full config and the hook order (~300
-    lines together) go to the log file only; the console gets mmengine's runtime environment block (seed,
-    launcher, world size) and the log file's path. Everything else is upstream's."""
+    """mmengine's Runner, but the console shows what a user acts on; the rest goes to the log file only
+    (``FileOnlyRecords``): the system environment (CUDA build flags), the full config, the hook order, the optimizer
+    constructor's per-parameter lines and upstream's deprecation notices. The console gets mmengine's runtime
+    environment block (seed, launcher, world size; ``dist_cfg`` only for a distributed run) and the log file's
+    path. Everything else is upstream's."""
 
     def build_logger(self, *args, **kwargs):
         logger = super().build_logger(*args, **kwargs)
@@ -177,9 +182,20 @@ class ConciseConsoleRunner(Runner):
                 handler.addFilter(FileOnlyRecords())
         return logger
 
+    def load_or_resume(self):
+        """``--resume`` without a checkpoint in the work dir says once that training starts fresh (upstream prints
+        "Did not find last_checkpoint" per call, then "Auto resumed from the latest checkpoint None")."""
+        if not self._has_loaded and self._resume and self._load_from is None and not osp.exists(
+                osp.join(self.work_dir, 'last_checkpoint')):
+            self.logger.info(f'--resume: no checkpoint in {self.work_dir} yet (no last_checkpoint file): training '
+                             'starts from scratch')
+            self._resume = False
+        return super().load_or_resume()
+
     def _log_env(self, env_cfg):
         super()._log_env(env_cfg)
-        runtime = {**env_cfg, **self._randomness_cfg, 'seed': self._seed, 'Distributed launcher': self._launcher,
+        shown_env = {k: v for k, v in env_cfg.items() if self._distributed or k != 'dist_cfg'}
+        runtime = {**shown_env, **self._randomness_cfg, 'seed': self._seed, 'Distributed launcher': self._launcher,
                    'Distributed training': self._distributed, 'GPU number': self._world_size}
         files = [h.baseFilename for h in self.logger.handlers if isinstance(h, logging.FileHandler)]
         self.logger.info('Runtime environment:' + ''.join(f'\n    {k}: {v}' for k, v in runtime.items()) +
@@ -187,9 +203,18 @@ class ConciseConsoleRunner(Runner):
 
 
 class FileOnlyRecords(logging.Filter):
-    """Console filter: drops mmengine's long start-up records (they still reach the log file)."""
+    """Console filter: drops the records nobody acts on (they still reach the log file): mmengine's long start-up
+    records, ``DefaultOptimWrapperConstructor``'s line per parameter with a custom lr / decay (``paramwise_options
+    -- ...``: ~100 lines for the tiny ViT, ~200 for ViT-B) and per frozen parameter (the fixed sin-cos
+    ``pos_embed``), mmengine's own ``FileClient`` deprecation notices (its hooks use it internally) and the
+    SyncBN note of single-process runs."""
 
-    PREFIXES = ('\n' + '-' * 60 + '\nSystem environment:', 'Config:\n', 'Hooks will be executed in the following order')
+    PREFIXES = ('\n' + '-' * 60 + '\nSystem environment:', 'Config:\n', 'Hooks will be executed in the following order',
+                'paramwise_options -- ', '"FileClient" will be deprecated in future',
+                '"HardDiskBackend" is the alias of "LocalBackend"',
+                'Distributed training is not used, all SyncBatchNorm (SyncBN) layers')
+    SUFFIXES = (' is skipped since its requires_grad=False', )
 
     def filter(self, record):
-        return not str(record.msg).startswith(self.PREFIXES)
+        message = str(record.msg)
+        return not (message.startswith(self.PREFIXES) or message.endswith(self.SUFFIXES))

@@ -6,7 +6,8 @@ checkpoint='torchvision://resnet50')``: on a connected machine mmengine download
 long urllib traceback deep inside ``init_weights``. This module re-registers both schemes with a thin wrapper around
 mmengine's own loaders (same download, same cache, same result) that turns a failed download into one
 ``ConfigError`` naming the file, where to place it, where it comes from, and how to run from scratch instead. It never
-falls back to a random init.
+falls back to a random init. Local paths get ``checkpoint.py``'s loader: a file that is not a checkpoint is one
+``DataError`` line.
 
 Imported for its side effect (registration) by ``mask3d_mm.models.backbones.resnet_unet``; ``import mask3d_mm``
 should import it too so mmdet / mmseg backbones get the same message.
@@ -16,6 +17,7 @@ import os.path as osp
 import torch
 from mmengine.runner.checkpoint import CheckpointLoader, get_torchvision_models, load_from_http
 
+from .checkpoint import load_local_checkpoint
 from .errors import ConfigError
 
 TORCHVISION_PREFIX = 'torchvision://'
@@ -57,7 +59,8 @@ def load_from_url(filename, map_location=None):
 
 
 def register_checkpoint_schemes():
-    """(Re-)register the wrapped loaders; idempotent."""
+    """(Re-)register the wrapped loaders (local files too: ``checkpoint.load_local_checkpoint``); idempotent."""
+    CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint, force=True)
     CheckpointLoader.register_scheme(prefixes=TORCHVISION_PREFIX, loader=load_from_torchvision, force=True)
     CheckpointLoader.register_scheme(prefixes=HTTP_PREFIXES, loader=load_from_url, force=True)
 

@@ -17,8 +17,8 @@ import torch
 
 import mask3d_mm  # noqa: F401  (torch>=2.6 safe-loading allow-list for mmengine checkpoints)
 from mask3d_mm.utils.atomic_io import atomic_output
+from mask3d_mm.utils.checkpoint import read_state_dict
 from mask3d_mm.utils.cli import run_cli
-from mask3d_mm.utils.errors import DataError
 
 PREFIX = 'backbone.'
 
@@ -38,13 +38,8 @@ def reference_vit(backbone: Dict[str, torch.Tensor]):
 
 def convert(src: str, dst: str) -> Tuple[list, list]:
     """Write the backbone weights of ``src`` to ``dst``; returns (missing, unexpected) keys vs. a ViT."""
-    if not osp.isfile(src):
-        raise DataError(f'{src}: checkpoint not found')
-    checkpoint = torch.load(src, map_location='cpu', weights_only=True)
-    state_dict = checkpoint.get('state_dict', checkpoint)
+    state_dict = read_state_dict(src, PREFIX, 'not a Mask3D pretraining checkpoint')
     backbone = {k[len(PREFIX):]: v for k, v in state_dict.items() if k.startswith(PREFIX)}
-    if not backbone:
-        raise DataError(f'{src}: no `{PREFIX}*` weights found; is this a Mask3D pretraining checkpoint?')
     missing, unexpected = reference_vit(backbone).load_state_dict(backbone, strict=False)
     out = dict(state_dict={PREFIX + k: v for k, v in backbone.items()}, meta=dict(converted_from=osp.abspath(src)))
     os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)

@@ -21,19 +21,17 @@ import torch
 
 import mask3d_mm  # noqa: F401  (compat shims: safe loading of mmengine checkpoints)
 from mask3d_mm.utils.atomic_io import atomic_output
+from mask3d_mm.utils.checkpoint import read_state_dict
 from mask3d_mm.utils.cli import run_cli
-from mask3d_mm.utils.errors import DataError
 
 PREFIXES = {'encoder': ('backbone.encoder.', 'backbone.'), 'unet': ('backbone.', 'backbone.')}
 
 
 def convert(state_dict, target):
-    """Keep the keys under the target's source prefix and re-prefix them."""
+    """Keep the keys under the target's source prefix and re-prefix them (``state_dict`` from
+    ``load_state_dict``)."""
     source, dest = PREFIXES[target]
-    converted = {dest + key[len(source):]: value for key, value in state_dict.items() if key.startswith(source)}
-    if not any(key.startswith('backbone.encoder.') for key in state_dict):
-        raise DataError('no backbone.encoder.* weights: not a Pri3D checkpoint with a ResNetUNet backbone')
-    return converted
+    return {dest + key[len(source):]: value for key, value in state_dict.items() if key.startswith(source)}
 
 
 def decoder_layout(state_dict):
@@ -42,10 +40,8 @@ def decoder_layout(state_dict):
 
 
 def load_state_dict(path):
-    if not osp.isfile(path):
-        raise DataError(f'checkpoint {path} does not exist')
-    checkpoint = torch.load(path, map_location='cpu')
-    return checkpoint.get('state_dict', checkpoint)
+    """The checkpoint's weights; a file that is not a Pri3D checkpoint (with a ResNetUNet) is a DataError."""
+    return read_state_dict(path, 'backbone.encoder.', 'not a Pri3D checkpoint with a ResNetUNet backbone')
 
 
 def main(argv=None):
