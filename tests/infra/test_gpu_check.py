@@ -4,6 +4,7 @@ nothing was measured)."""
 import json
 import math
 import re
+import subprocess
 
 import pytest
 import torch
@@ -93,3 +94,23 @@ def test_update_docs_rewrites_only_the_marked_block(gpu_check, tmp_path):
     text = page.read_text()
     assert text.startswith('# B\n\nbefore\n') and text.endswith(f'{gpu_check.DOCS_END}\nafter\n')
     assert 'old' not in text and '| mask3d-vitb | 64 |' in text
+
+
+def test_prepare_wheels_dry_run_lists_the_pinned_stack_without_downloading(tmp_path):
+    out = tmp_path / 'wheels'
+    proc = run_tool('tools/gpu/prepare_wheels.py', '--dry-run', '--out', out)
+    assert proc.returncode == 0, proc.stderr
+    pins = [line.strip() for line in (REPO / 'requirements' / 'mminstall.txt').read_text().splitlines()
+            if line.strip() and not line.startswith('#')]
+    listed = proc.stdout.splitlines()[-1].split(': ', 1)[1].split()
+    assert set(pins) <= set(listed)  # the project's OpenMMLab pins, mmcv as the sdist
+    wheels, sdist = proc.stdout.splitlines()[:2]
+    assert '--only-binary=:all: --python-version 3.12' in wheels and 'mmcv' not in wheels
+    assert sdist.endswith('--no-binary mmcv mmcv==2.1.0') and 'spconv' not in proc.stdout
+    assert not out.exists()
+
+
+def test_install_script_parses():
+    proc = subprocess.run(['bash', '-n', str(REPO / 'tools' / 'gpu' / 'install_and_check.sh')],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

@@ -30,11 +30,6 @@ import sys
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
-sys.path.insert(0, REPO)
-
-from mask3d_mm.utils.atomic_io import write_text_atomic  # noqa: E402
-from mask3d_mm.utils.cli import run_cli  # noqa: E402
-from mask3d_mm.utils.errors import ConfigError, DataError  # noqa: E402
 
 PYTHON_VERSION = '3.12'
 PLATFORMS = ('manylinux_2_28_x86_64', 'manylinux_2_27_x86_64', 'manylinux_2_24_x86_64', 'manylinux_2_17_x86_64',
@@ -85,6 +80,10 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    # mask3d_mm's helpers only here: install_and_check.sh reads the constants above before anything is installed
+    sys.path.insert(0, REPO)
+    from mask3d_mm.utils.atomic_io import write_text_atomic
+    from mask3d_mm.utils.errors import ConfigError, DataError
     args = parse_args(argv)
     packages = list(WHEELS) + (list(SPCONV) if args.spconv else []) + list(SDISTS)
     if args.dry_run:
@@ -121,4 +120,6 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
+    sys.path.insert(0, REPO)
+    from mask3d_mm.utils.cli import run_cli
     sys.exit(run_cli(main))
