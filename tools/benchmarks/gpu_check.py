@@ -51,6 +51,7 @@ import bench_pri3d  # noqa: E402
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402
+from mmengine.model import revert_sync_batchnorm  # noqa: E402
 from mmengine.optim import build_optim_wrapper  # noqa: E402
 from mmengine.registry import MODELS, init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
@@ -273,14 +274,16 @@ BATCHES = dict(mask3d=mask3d_batch, seg=seg_batch, det=det_batch)
 
 def load_config(family, tiny):
     cfg = Config.fromfile(osp.join(REPO, family.twin if tiny else family.config))
-    if isinstance(cfg.model.backbone.get('init_cfg'), dict):  # no pretrained checkpoint: timing only
-        cfg.model.backbone.init_cfg = None
+    for backbone in (cfg.model.backbone, cfg.model.backbone.get('encoder_cfg') or {}):  # no pretrained weights
+        if isinstance(backbone.get('init_cfg'), dict):
+            backbone['init_cfg'] = None
     return cfg
 
 
 def build(cfg, device):
+    """The model as a 1-process Runner has it: built in the config's scope, initialized, SyncBN -> BN."""
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    model = MODELS.build(cfg.model)
+    model = revert_sync_batchnorm(MODELS.build(cfg.model))
     model.init_weights()
     return model.to(device.kind).train()
 
