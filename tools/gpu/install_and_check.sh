@@ -15,11 +15,14 @@
 #   VENV            the environment made here (default /tmp/mask3d-gpu-venv; it sees the system's torch)
 #   PYTHON          the interpreter holding torch (default python3)
 #   GPU_CHECK_OUT   the JSON (default docs/benchmarks/gpu_check.json in the repository)
+#   CHECK=0         stop after the install (to give the mmcv build a session of its own; a second run then finds
+#                   VENV complete, skips the install and only runs the check)
 # A prebuilt mmcv-2.1.0 wheel placed in WHEELS_DIR is installed instead of building one.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WHEELS=${1:-$ROOT/.gpu-wheels}
 [ $# -gt 0 ] && shift
+[ -d "$WHEELS" ] || { printf 'error: %s: no such folder (fill it with tools/gpu/prepare_wheels.py)\n' "$WHEELS" >&2; exit 2; }
 WHEELS=$(cd "$WHEELS" && pwd)
 PY=${PYTHON:-python3}
 VENV=${VENV:-/tmp/mask3d-gpu-venv}
@@ -49,11 +52,16 @@ if not torch.cuda.is_available():
 print(f'torch {torch.__version__}, CUDA {torch.version.cuda}, {torch.cuda.get_device_name(0)}')
 EOF
 
+VPY=$VENV/bin/python
+PIP=("$VPY" -m pip --disable-pip-version-check -q)
+installed() { [ -x "$VPY" ] && (cd / && "$VPY" -c "import mmcv, mmcv.ops, mmdet, mmseg, mmpretrain, mask3d_mm
+assert mmcv.__version__ == '2.1.0'") >/dev/null 2>&1; }
+if installed; then
+  say "$VENV already holds mmcv 2.1.0 with ops, the OpenMMLab stack and mask3d_mm: install skipped"
+else
 # 2. an environment on top of the system's packages (torch stays the image's), the wheels without resolving
 say "environment $VENV (system site packages visible)"
 "$PY" -m venv --system-site-packages "$VENV"
-VPY=$VENV/bin/python
-PIP=("$VPY" -m pip --disable-pip-version-check -q)
 "${PIP[@]}" install --no-index --no-deps --find-links "$WHEELS" $(ls "$WHEELS"/*.whl | grep -v '/mmcv-')
 say "installed $(ls "$WHEELS"/*.whl | grep -vc '/mmcv-') wheels"
 
@@ -78,7 +86,10 @@ fi
 
 # 4. this project, then the check
 "${PIP[@]}" install --no-deps --no-build-isolation -e "$ROOT"
-say "mask3d_mm installed; running the GPU check"
+say "mask3d_mm installed"
+fi
+[ "${CHECK:-1}" = 0 ] && { say "CHECK=0: install only"; exit 0; }
+say "running the GPU check"
 cd "$ROOT"
 status=0
 PYTHON=$VPY "$VPY" tools/benchmarks/gpu_check.py --out "$OUT_JSON" "$@" || status=$?
