@@ -80,10 +80,6 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    # mask3d_mm's helpers only here: install_and_check.sh reads the constants above before anything is installed
-    sys.path.insert(0, REPO)
-    from mask3d_mm.utils.atomic_io import write_text_atomic
-    from mask3d_mm.utils.errors import ConfigError, DataError
     args = parse_args(argv)
     packages = list(WHEELS) + (list(SPCONV) if args.spconv else []) + list(SDISTS)
     if args.dry_run:
@@ -91,6 +87,11 @@ def main(argv=None):
             print(' '.join(command))
         print(f'{len(packages)} packages: {" ".join(packages)}')
         return 0
+    # mask3d_mm's helpers only from here on: install_and_check.sh reads the constants above where nothing is
+    # installed yet, and the dry run stays quick
+    sys.path.insert(0, REPO)
+    from mask3d_mm.utils.atomic_io import write_text_atomic
+    from mask3d_mm.utils.errors import ConfigError, DataError
     if osp.exists(args.out) and not osp.isdir(args.out):
         raise ConfigError(f'--out {args.out}: exists and is not a folder')
     staging = f'{args.out.rstrip("/")}.partial'  # a failed run leaves the previous folder as it was
@@ -119,7 +120,15 @@ def main(argv=None):
     return 0
 
 
-if __name__ == '__main__':
+def run(argv=None):
+    """``main`` with the tools' one-line errors; the dry run imports nothing of mask3d_mm."""
+    args = sys.argv[1:] if argv is None else argv
+    if '--dry-run' in args:
+        return main(args)
     sys.path.insert(0, REPO)
     from mask3d_mm.utils.cli import run_cli
-    sys.exit(run_cli(main))
+    return run_cli(lambda: main(args))
+
+
+if __name__ == '__main__':
+    sys.exit(run())
