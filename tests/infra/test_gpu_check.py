@@ -38,6 +38,7 @@ def test_cpu_tiny_run_writes_every_check_with_finite_numbers(gpu_check, tmp_path
         assert name in proc.stdout  # the printed table has a row for it
         if name == 'torchrun-nccl-demo':
             assert entry['backend'] == 'gloo' and entry['iterations'] >= 2 and math.isfinite(entry['loss'])
+            assert math.isfinite(entry['ms_per_step']) and entry['batch'] == 4  # from mmengine's scalars.json
             continue
         assert all(math.isfinite(entry[key]) and entry[key] > 0 for key in NUMBERS[:3]), entry
         assert math.isfinite(entry['loss'])

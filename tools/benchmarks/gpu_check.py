@@ -395,8 +395,9 @@ def check_torchrun(args, device, root):
     options = [f'train_dataloader.dataset.data_root={world}/', f'train_cfg.max_epochs={epochs}',
                f'env_cfg.dist_cfg.backend={backend}', 'default_hooks.logger.interval=1',
                f'default_hooks.checkpoint.interval={epochs}', 'randomness.seed=0']
+    batch = 4 if args.tiny else Config.fromfile(osp.join(REPO, DEMO_CONFIG)).train_dataloader.batch_size
     if args.tiny:  # 4 frames, one batch of 4 at 64x64 per epoch
-        options += ['train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
+        options += [f'train_dataloader.batch_size={batch}', 'train_dataloader.num_workers=0',
                     'train_dataloader.persistent_workers=False', 'model.backbone.img_size=64',
                     'train_dataloader.dataset.pipeline.1.scale=64']
     command = ['bash', osp.join(REPO, 'tools/dist_train.sh'), DEMO_CONFIG, '1', '--work-dir', work_dir,
@@ -411,8 +412,14 @@ def check_torchrun(args, device, root):
     if proc.returncode != 0 or not losses:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
         return dict(entry, status='failed', reason=f'exit code {proc.returncode}: ' + ' | '.join(tail))
-    entry.update(iterations=int(records[-1].get('iter', len(losses))), loss=losses[-1],
+    entry.update(iterations=int(records[-1].get('iter', len(losses))), loss=losses[-1], batch=batch,
                  status='ok' if all(map(math.isfinite, losses)) else 'failed')
+    times = [r['time'] for r in records if 'time' in r][1:]  # mmengine's s/iteration, data included; not the first
+    if times:
+        entry.update(ms_per_step=statistics.median(times) * 1e3, samples_per_s=batch / statistics.median(times))
+    memory = [r['memory'] for r in records if 'memory' in r]  # mmengine logs max_memory_allocated (MB) on CUDA
+    if memory:
+        entry['peak_memory_mib'] = max(memory)
     if entry['status'] != 'ok':
         entry['reason'] = f'non-finite loss in the log: {losses}'
     return entry
