@@ -18,7 +18,7 @@ DEMO_FT_ITERS ?= 300
 DEMO_FT_BACKBONE := $(DEMO_FT_WORK_DIR)/vit-tiny_mask3d.pth
 DEMO_FT_BACKBONE_OPTIONS ?= model.backbone.arch.num_layers=6 'model.backbone.out_indices=(1,2,3,5)'
 
-.PHONY: env test demo demo-data demo-finetune lint bench study study-pri3d slow clean-env
+.PHONY: env test demo demo-data demo-finetune lint bench gpu-check study study-pri3d slow clean-env
 
 env: $(STAMP)
 
@@ -70,6 +70,13 @@ bench: env
 	$(PY) tools/benchmarks/bench_pairs.py
 	$(PY) tools/benchmarks/bench_pretrain.py --rgb-mask-ratio 0.75
 	$(PY) tools/benchmarks/bench_pri3d.py
+
+# The first run on a GPU machine (meant for <= 5 min on one GPU): one AMP step of every real model family at its
+# per-GPU batch, a 1-process NCCL torchrun of the demo config, MAE vs Mask3D img/s, peak memory; writes the JSON and
+# the GPU table of docs/benchmarks.md from it. Needs CUDA (one error line without).
+GPU_CHECK_OUT ?= docs/benchmarks/gpu_check.json
+gpu-check: env
+	$(PY) tools/benchmarks/gpu_check.py --out $(GPU_CHECK_OUT) --update-docs
 
 # Does the 3D prior help? Pretrain every arm of the study (scratch, MAE, Mask3D and its previous setting, Mask3D+MAE,
 # MAE->Mask3D, Pri3D-view, a supervised-depth probe control) on the synthetic world with equal budgets, fine-tune

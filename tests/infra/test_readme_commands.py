@@ -76,6 +76,8 @@ SLOW = {
     'tools/dist_train.sh CONFIG 2': 'the demo config, 2 CPU processes (gloo), 1 epoch',
     'tools/dist_test.sh CONFIG CKPT N [...]': 'the UperNet twin, 2 CPU processes (gloo)',
     'tools/dist_test.sh CONFIG CKPT N': 'the UperNet twin, 2 CPU processes (gloo)',
+    'python tools/benchmarks/gpu_check.py --device cpu --tiny --out work_dirs/gpu_check_cpu.json':
+        'with --out in a temporary folder (tests/infra/test_gpu_check.py)',
 }
 REAL_DATA = 'needs real ScanNet data (the same tool runs on synthetic data in SLOW)'
 GPU_CLUSTER = 'needs 8 GPUs and real data (its synthetic twin runs in RUN / SLOW)'
@@ -125,6 +127,11 @@ NOT_RUN = {
     'python tools/data/nyuv2/convert.py --mat nyu_depth_v2_labeled.mat --splits splits.mat --map40 '
     'classMapping40.mat --out data/nyuv2': NYUV2,
     'make bench': 'benchmarks (minutes; numbers, not checks)',
+    'make gpu-check': 'needs a CUDA device; its CPU form (--device cpu --tiny) runs in tests/infra/test_gpu_check.py',
+    'python tools/benchmarks/gpu_check.py --out work_dirs/gpu_check.json': 'needs a CUDA device (as make gpu-check)',
+    'python tools/gpu/prepare_wheels.py': 'downloads from PyPI; its --dry-run runs in tests/infra/test_gpu_check.py',
+    'bash tools/gpu/install_and_check.sh': 'needs a CUDA device, Python 3.12 and the wheels; syntax-checked in '
+    'tests/infra/test_gpu_check.py',
     'OMP_NUM_THREADS=1 python tools/benchmarks/bench_render.py --sizes 320x240 640x480': 'benchmark (make bench)',
     'python tools/benchmarks/bench_sens.py': 'benchmark (make bench)',
     'python tools/benchmarks/bench_pairs.py': 'benchmark (make bench)',

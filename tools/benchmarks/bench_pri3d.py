@@ -47,8 +47,8 @@ def make_world(root, width, height, voxel_size):
     return osp.join(work_dir, 'pairs.txt')
 
 
-def pri3d_cfg(root, pairs_file, size, batch):
-    cfg = Config.fromfile(CONFIG)
+def pri3d_cfg(root, pairs_file, size, batch, config=CONFIG):
+    cfg = Config.fromfile(config)
     cfg.model.backbone.encoder_cfg.init_cfg = None  # timing only: no ImageNet download
     loader = cfg.train_dataloader
     loader.dataset.update(data_root=root, ann_file=pairs_file)
