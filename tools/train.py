@@ -1,6 +1,7 @@
 """Train a model (pretraining or fine-tuning) from a config, like mmpretrain's / mmseg's ``tools/train.py``.
 
     python tools/train.py CONFIG [--work-dir W] [--resume [CKPT]] [--amp] [--tensorboard] [--cfg-options k=v ...]
+    python tools/train.py CONFIG --smoke    # a few CPU iterations of a tiny model of the same family
     tools/dist_train.sh CONFIG NUM_PROCS [args...]
 
 Each config's ``default_scope`` (mmpretrain / mmseg / mmdet) decides which upstream registries it builds from.
@@ -12,6 +13,7 @@ import os.path as osp
 from mmengine.config import DictAction
 
 import mask3d_mm  # noqa: F401  (registers the plugin and applies the compat shims)
+from mask3d_mm.engine.smoke import smoke_run
 from mask3d_mm.utils.cli import run_cli
 from mask3d_mm.utils.launch import add_tensorboard, build_runner, load_config, shutdown_process_group
 
@@ -27,6 +29,9 @@ def parse_args():
     parser.add_argument('--auto-scale-lr', action='store_true', help='scale lr with the total batch size')
     parser.add_argument('--tensorboard', action='store_true',
                         help='also log to TensorBoard (event files next to scalars.json in <work_dir>/<time>/vis_data)')
+    parser.add_argument('--smoke', action='store_true',
+                        help='a few iterations of a tiny model of the same family on the config\'s data, the schedule '
+                             'scaled to them (mask3d_mm/engine/smoke.py; work dir work_dirs/smoke/<config>)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. train_dataloader.batch_size=8')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
@@ -62,7 +67,7 @@ def merge_args(cfg, args):
 
 def main():
     args = parse_args()
-    cfg = merge_args(load_config(args.config), args)
+    cfg = merge_args(smoke_run(load_config(args.config)) if args.smoke else load_config(args.config), args)
     runner = build_runner(cfg)  # checks the data before the model is built
     runner.train()
     shutdown_process_group()
