@@ -11,6 +11,7 @@ model family runs by default; ``make slow`` runs them all.
 import json
 import math
 import os
+import shlex
 import shutil
 from pathlib import Path
 
@@ -28,6 +29,9 @@ DEFAULT = {  # one per model family
     'configs/finetune/upernet_vit-b16-mask3d_8xb2-amp-20k_scannet-512x512.py': 'EncoderDecoder',
     'configs/finetune/mask-rcnn_r50-pri3d_fpn_1x_nyuv2.py': 'MaskRCNN',
 }
+# What docs/get_started.md prints; the Mask3D default run is its example, typed as written in the user's folder
+DOCS_COMMAND = 'python tools/train.py configs/mask3d/vitb_scannet.py --smoke'
+TABLE_COMMAND = 'python tools/train.py CONFIG --smoke'
 CHUNK_VOXEL_SIZE = 0.08  # Pri3D chunks coarser than the tool's 2 cm: the same code paths, fewer voxels
 
 
@@ -40,7 +44,8 @@ def real_configs():
 
 @pytest.fixture(scope='module')
 def user_dir(tmp_path_factory):
-    """A folder with ``data/{scannet,scannet_frames_25k,nyuv2,cityscapes,tum}`` in the configs' layouts."""
+    """A folder with ``data/{scannet,scannet_frames_25k,nyuv2,cityscapes,tum}`` in the configs' layouts, and the
+    checkout's ``configs`` and ``tools`` (so the docs' relative paths work from it)."""
     from mask3d_mm.data_prep.pair_mining import merge_pair_files, process_scene
     from mask3d_mm.data_prep.synthetic import generate_dataset
     from tests.finetune.tiny_roots import LAYOUT_WRITERS
@@ -57,6 +62,8 @@ def user_dir(tmp_path_factory):
                       chunk_voxel_size=CHUNK_VOXEL_SIZE)
     assert merge_pair_files(str(frames / 'pri3d'), scene_ids, str(frames / 'pri3d/pairs.txt')) > 0
     os.symlink('scannet', data / 'tum')
+    for folder in ('configs', 'tools'):
+        os.symlink(REPO / folder, user / folder)
     return user
 
 
@@ -65,12 +72,24 @@ def scalars(work_dir: Path) -> list:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+def documented(command):
+    """The command, after checking that docs/get_started.md shows it as written."""
+    page = (REPO / 'docs/get_started.md').read_text()
+    assert f'`{command}`' in page or f'\n{command}\n' in page, f'docs/get_started.md does not show: {command}'
+    return command
+
+
 def check_smoke_run(config, user_dir, tmp_path):
-    work_dir = tmp_path / 'work'
-    result = run_tool(REPO / 'tools/train.py', REPO / config, '--smoke', '--work-dir', work_dir, cwd=user_dir,
-                      env=dict(OMP_NUM_THREADS='1'))
-    assert result.returncode == 0, result.stderr[-3000:]
+    """``--smoke`` on ``config`` from ``user_dir``: the docs' example as written for it, else with a work dir."""
     name = Path(config).stem
+    if config in DOCS_COMMAND:
+        argv, work_dir = shlex.split(documented(DOCS_COMMAND))[1:], user_dir / smoke.WORK_ROOT / name
+    else:
+        work_dir = tmp_path / 'work'
+        argv = ['tools/train.py', config, '--smoke', '--work-dir', work_dir]
+    shutil.rmtree(work_dir, ignore_errors=True)
+    result = run_tool(*argv, cwd=user_dir, env=dict(OMP_NUM_THREADS='1'))
+    assert result.returncode == 0, result.stderr[-3000:]
     first_line = result.stdout.splitlines()[0]
     assert f'smoke run of {name}: tiny ' in first_line and f'{smoke.ITERS} iterations' in first_line
 
@@ -103,6 +122,7 @@ def test_smoke_run_of_every_real_config(config, user_dir, tmp_path):
 def test_default_runs_cover_every_family_and_smoke_rewrites_every_real_config():
     """Every real config's model type has a smoke family (a new one that has none fails here, in the default
     suite), and the default runs cover each family once."""
+    documented(TABLE_COMMAND)
     configs = real_configs()
     assert len(configs) > 50 and set(DEFAULT) <= set(configs)
     assert sorted(DEFAULT.values()) == sorted(smoke.FAMILIES)
