@@ -11,8 +11,9 @@ pipeline, model family, optimizer, hooks and checkpointing work together before 
   ``VAL_SAMPLES`` samples (configs without validation stay without), a checkpoint at the end, a log line every
   iteration, data workers fitted to the machine (``num_workers``), ``auto_scale_lr`` off;
 - the schedule: every parameter scheduler mapped from the run's length onto the ``ITERS`` iterations (begin, end,
-  step sizes, milestones; counted in iterations), warm-ups starting at no less than ``WARMUP_START`` x lr, so
-  every smoke iteration trains at a real learning rate;
+  step sizes, milestones; counted in iterations), warm-ups of at least ``MIN_SPAN`` iterations starting at no less
+  than ``WARMUP_START`` x lr, decays to the run's end ending one iteration after it, so every smoke iteration
+  trains at a real learning rate;
 - the work dir: ``work_dirs/smoke/<config name>`` (``--work-dir`` still wins).
 
 The data stay the config's own (its ``data_root``): a smoke run checks the data a real run would read. Options
@@ -231,7 +232,7 @@ def run_length(cfg) -> Tuple[int, bool]:
 def scale_scheduler(scheduler, factor: float, epoch_run: bool):
     """One parameter scheduler of the real run -> the same over ``ITERS`` iterations. ``factor``: smoke
     iterations per unit of the real run (epochs or iterations); in an epoch-based run a scheduler counted in
-    iterations (a warm-up) is squeezed into the first iteration."""
+    iterations (mmdet's warm-up) is squeezed into the first ``MIN_SPAN`` iterations."""
     scheduler = ConfigDict(scheduler)
     in_iters = not scheduler.get('by_epoch', True)
     scheduler.by_epoch = False
@@ -257,7 +258,8 @@ def scale_scheduler(scheduler, factor: float, epoch_run: bool):
     return scheduler
 
 
-def smoke_schedule(cfg) -> None:
+def smoke_schedule(cfg) -> bool:
+    """The loop, schedulers, logging and checkpointing of a smoke run; returns whether it validates."""
     length, by_epoch = run_length(cfg)
     schedulers = cfg.get('param_scheduler') or []
     if isinstance(schedulers, dict):
