@@ -13,7 +13,6 @@ import os.path as osp
 from mmengine.config import DictAction
 
 import mask3d_mm  # noqa: F401  (registers the plugin and applies the compat shims)
-from mask3d_mm.engine.smoke import smoke_run
 from mask3d_mm.utils.cli import run_cli
 from mask3d_mm.utils.launch import add_tensorboard, build_runner, load_config, shutdown_process_group
 
@@ -26,12 +25,12 @@ def parse_args():
                         help='resume from the given checkpoint, or (no value) from the latest one in work-dir')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision (CUDA only)')
     parser.add_argument('--no-validate', action='store_true', help='skip validation during training')
-    parser.add_argument('--auto-scale-lr', action='store_true', help='scale lr with the total batch size')
-    parser.add_argument('--tensorboard', action='store_true',
-                        help='also log to TensorBoard (event files next to scalars.json in <work_dir>/<time>/vis_data)')
     parser.add_argument('--smoke', action='store_true',
                         help='a few iterations of a tiny model of the same family on the config\'s data, the schedule '
                              'scaled to them (mask3d_mm/engine/smoke.py; work dir work_dirs/smoke/<config>)')
+    parser.add_argument('--auto-scale-lr', action='store_true', help='scale lr with the total batch size')
+    parser.add_argument('--tensorboard', action='store_true',
+                        help='also log to TensorBoard (event files next to scalars.json in <work_dir>/<time>/vis_data)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. train_dataloader.batch_size=8')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
@@ -66,6 +65,7 @@ def merge_args(cfg, args):
 
 
 def main():
+    from mask3d_mm.engine.smoke import smoke_run  # here: the imports above are shared with other changes
     args = parse_args()
     cfg = merge_args(smoke_run(load_config(args.config)) if args.smoke else load_config(args.config), args)
     runner = build_runner(cfg)  # checks the data before the model is built
