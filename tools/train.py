@@ -65,7 +65,7 @@ def merge_args(cfg, args):
 
 
 def main():
-    from mask3d_mm.engine.smoke import smoke_run  # here: the imports above are shared with other changes
+    from mask3d_mm.engine.smoke import smoke_run  # imported here: only --smoke needs it
     args = parse_args()
     cfg = merge_args(smoke_run(load_config(args.config)) if args.smoke else load_config(args.config), args)
     runner = build_runner(cfg)  # checks the data before the model is built
