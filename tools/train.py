@@ -1,6 +1,7 @@
 """Train a model (pretraining or fine-tuning) from a config, like mmpretrain's / mmseg's ``tools/train.py``.
 
     python tools/train.py CONFIG [--work-dir W] [--resume [CKPT]] [--amp] [--tensorboard] [--cfg-options k=v ...]
+    python tools/train.py CONFIG --smoke    # a few CPU iterations of a tiny model of the same family
     tools/dist_train.sh CONFIG NUM_PROCS [args...]
 
 Each config's ``default_scope`` (mmpretrain / mmseg / mmdet) decides which upstream registries it builds from.
@@ -25,6 +26,9 @@ def parse_args():
                         help='resume from the given checkpoint, or (no value) from the latest one in work-dir')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision (CUDA only)')
     parser.add_argument('--no-validate', action='store_true', help='skip validation during training')
+    parser.add_argument('--smoke', action='store_true',
+                        help='a few iterations of a tiny model of the same family on the config\'s data, the schedule '
+                             'scaled to them (mask3d_mm/engine/smoke.py; work dir work_dirs/smoke/<config>)')
     parser.add_argument('--auto-scale-lr', action='store_true', help='scale lr with the total batch size')
     parser.add_argument('--tensorboard', action='store_true',
                         help='also log to TensorBoard (event files next to scalars.json in <work_dir>/<time>/vis_data)')
@@ -61,8 +65,9 @@ def merge_args(cfg, args):
 
 
 def main():
+    from mask3d_mm.engine.smoke import smoke_run  # imported here: only --smoke needs it
     args = parse_args()
-    cfg = merge_args(load_config(args.config), args)
+    cfg = merge_args(smoke_run(load_config(args.config)) if args.smoke else load_config(args.config), args)
     runner = build_runner(cfg)  # checks the data before the model is built
     runner.train()
     shutdown_process_group()

@@ -71,4 +71,5 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 auto_scale_lr = dict(base_batch_size=256, enable=True)
 
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=20, max_keep_ckpts=3))
+log_processor = dict(type='FreshScalarsLogProcessor')  # copy_baseline_l1 only on the lines it was computed for
 randomness = dict(seed=0, diff_rank_seed=True)

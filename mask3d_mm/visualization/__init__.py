@@ -5,9 +5,10 @@ from .mask3d_panels import (
     draw_reconstruction_panel,
     inference_mode,
     make_reconstruction_panel,
+    make_reconstruction_rows,
     reconstruct_batch,
     region_outline,
 )
 
 __all__ = ['colorize_depth', 'colour_bar', 'draw_reconstruction_panel', 'inference_mode', 'make_reconstruction_panel',
-           'reconstruct_batch', 'region_outline']
+           'make_reconstruction_rows', 'reconstruct_batch', 'region_outline']

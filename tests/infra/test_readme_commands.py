@@ -24,6 +24,7 @@ import torch
 from tests.datasets import test_pri3d_real_path as pri3d_real_path
 from tests.datasets import test_rgbd_docs_commands as rgbd_docs
 from tests.helpers.sens_writer import record_scene
+from tests.infra import test_smoke as smoke_docs
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -168,6 +169,10 @@ NOT_RUN.update(rgbd_docs.NOT_RUN)
 RUN.update({command: 'as written, on .sens files recorded from the synthetic world; every configs/pri3d/*_scannet.py '
                      'then builds its training set from the output (tests/datasets/test_pri3d_real_path.py)'
             for command in pri3d_real_path.COMMANDS.values()})
+
+RUN.update({command: 'as typed, from a folder with every dataset\'s layout, one config per model family '
+                     '(tests/infra/test_smoke.py; every real config under make slow)'
+            for command in (smoke_docs.DOCS_COMMAND, smoke_docs.TABLE_COMMAND)})
 
 
 # -------------------------------------------------------------------------------------------- Markdown parsing

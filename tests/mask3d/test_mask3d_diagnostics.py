@@ -1,16 +1,19 @@
 """Mask3D's shortcut diagnostics: the copy-nearest-visible-depth baseline, the logged-only training keys, the RGB
 reliance test, and tools/analysis/mask3d_diagnose.py."""
+import glob
+import json
 import math
 import re
 
 import pytest
 import torch
+from mmengine.runner import Runner
 
 from mask3d_mm.models.utils import nearest_visible_depth
 from mask3d_mm.utils.errors import DataError
 from tests.conftest import load_tool
 
-from .conftest import SMALL_GRID_MASKING_OPTIONS, TINY_CONFIG, build_model
+from .conftest import SMALL_GRID_MASKING_OPTIONS, TINY_CONFIG, build_model, tiny_config
 
 
 def test_nearest_visible_depth_copies_the_closest_visible_valid_pixel():
@@ -86,3 +89,31 @@ def test_diagnose_tool_prints_the_numbers_on_held_out_frames(cfg, synthetic_root
                                                    abs=2e-4)
     with pytest.raises(DataError, match='missing.pth: checkpoint not found'):
         tool.main([TINY_CONFIG, str(tmp_path / 'missing.pth')])
+
+
+@pytest.mark.parametrize('log_processor, lines_with_baseline', [
+    ('FreshScalarsLogProcessor', [1, 4]),  # the configs': only the iterations that computed it (loss calls 0, 3)
+    ('LogProcessor', [1, 2, 3, 4]),  # mmengine's own repeats the last value in between (what the configs avoid)
+])
+def test_log_lines_show_copy_baseline_only_when_computed(synthetic_root, tmp_path, log_processor,
+                                                         lines_with_baseline):
+    cfg = tiny_config(64, synthetic_root)
+    assert cfg.log_processor.type == 'FreshScalarsLogProcessor'  # inherited from the ViT-B base config
+    cfg.merge_from_dict({'model.copy_baseline_interval': 3, 'log_processor.type': log_processor})
+    cfg.work_dir = str(tmp_path)
+    cfg.train_dataloader.update(batch_size=2, num_workers=0, persistent_workers=False)
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=4)
+    cfg.log_processor.by_epoch = False
+    cfg.param_scheduler = []
+    cfg.custom_hooks = []
+    cfg.default_hooks.logger.interval = 1
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=10, by_epoch=False)
+    cfg.visualizer.name = f'vis:{tmp_path}'  # visualizers are per-name singletons
+    Runner.from_cfg(cfg).train()
+    (scalars_file,) = glob.glob(str(tmp_path / '*' / 'vis_data' / 'scalars.json'))
+    records = [json.loads(line) for line in open(scalars_file)]
+    assert [r['iter'] for r in records] == [1, 2, 3, 4] and all('depth_l1' in r for r in records)
+    assert [r['iter'] for r in records if 'copy_baseline_l1' in r] == lines_with_baseline
+    (log_file,) = glob.glob(str(tmp_path / '*' / '*.log'))
+    lines = [line for line in open(log_file) if 'Iter(train)' in line]
+    assert [i + 1 for i, line in enumerate(lines) if 'copy_baseline_l1' in line] == lines_with_baseline

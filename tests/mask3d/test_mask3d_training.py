@@ -80,16 +80,22 @@ def read_rgb(path) -> np.ndarray:
     return cv2.imread(str(path), cv2.IMREAD_COLOR)[..., ::-1]
 
 
-def panel_tiles(panel: np.ndarray) -> list:
-    """Split a (title + H + colour bars, 6 W, 3) panel into its 6 images (title and bar strips dropped)."""
+SCALE = panels.tile_scale((IMG_SIZE, IMG_SIZE))  # the panels enlarge the 64 px input to 256 px tiles
+TILE = SCALE * IMG_SIZE
+
+
+def panel_tiles(panel: np.ndarray, rows: int = 1) -> list:
+    """Split the first row of a panel of ``rows`` samples (each: title + tiles + colour bars, 6 tiles wide) into
+    its 6 images (title and bar strips dropped)."""
     top = panels.TITLE_HEIGHT
-    assert panel.shape == (top + IMG_SIZE + panels.BAR_HEIGHT + panels.LABEL_HEIGHT, 6 * IMG_SIZE, 3)
-    return [panel[top:top + IMG_SIZE, i * IMG_SIZE:(i + 1) * IMG_SIZE] for i in range(6)]
+    assert panel.shape == (rows * (top + TILE + panels.BAR_HEIGHT + panels.LABEL_HEIGHT), 6 * TILE, 3)
+    return [panel[top:top + TILE, i * TILE:(i + 1) * TILE] for i in range(6)]
 
 
-def check_panel(path, num_masked: int) -> None:
-    rgb, visible_rgb, visible_depth, pred_depth, gt_depth, _ = panel_tiles(read_rgb(path))
-    patch_changed = np.abs(rgb.astype(int) - visible_rgb).reshape(4, 16, 4, 16, 3).max(axis=(1, 3, 4)) > 8
+def check_panel(path, num_masked: int, rows: int = 1) -> None:
+    rgb, visible_rgb, visible_depth, pred_depth, gt_depth, _ = panel_tiles(read_rgb(path), rows)
+    patch = 16 * SCALE
+    patch_changed = np.abs(rgb.astype(int) - visible_rgb).reshape(4, patch, 4, patch, 3).max(axis=(1, 3, 4)) > 8
     assert patch_changed.sum() == num_masked  # masked patches are dimmed, visible ones untouched
     assert rgb.std() > 5 and pred_depth.std() > 1 and gt_depth.std() > 5
     assert (visible_depth == 0).all(-1).mean() > (gt_depth == 0).all(-1).mean()  # hidden depth shown black
@@ -103,7 +109,7 @@ def test_ddp_two_processes_train_and_write_a_panel(ddp_run):
     assert osp.isfile(work_dir / 'epoch_2.pth')
     panels = glob.glob(str(work_dir / '*' / 'vis_data' / 'vis_image' / 'mask3d_reconstruction_2.png'))
     assert len(panels) == 1, glob.glob(str(work_dir / '**'), recursive=True)
-    check_panel(panels[0], num_masked=16 - int(16 * 0.2))
+    check_panel(panels[0], num_masked=16 - int(16 * 0.2), rows=2)  # the hook draws its rank's batch of 2
 
 
 def test_visualize_reconstruction_tool_writes_the_same_panels(ddp_run, synthetic_root, tmp_path, capsys):
@@ -121,8 +127,8 @@ def test_visualize_reconstruction_tool_writes_the_same_panels(ddp_run, synthetic
     image = cv2.imread(frames[0])
     side = min(image.shape[:2])
     top, left = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
-    expected = cv2.resize(image[top:top + side, left:left + side], (IMG_SIZE, IMG_SIZE),
-                          interpolation=cv2.INTER_LINEAR)[..., ::-1]
+    expected = panels.enlarge(cv2.resize(image[top:top + side, left:left + side], (IMG_SIZE, IMG_SIZE),
+                                         interpolation=cv2.INTER_LINEAR)[..., ::-1], SCALE)
     assert np.abs(panel_tiles(read_rgb(written[0]))[0].astype(int) - expected).mean() < 4
 
 

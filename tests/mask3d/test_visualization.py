@@ -88,7 +88,7 @@ def hand_made_sample():
 
 def test_panel_pastes_visible_ground_truth_and_marks_the_predicted_region(hand_made_sample):
     sample = hand_made_sample
-    tiles, bars = panel_parts(panels.draw_reconstruction_panel(**sample), (32, 32))
+    tiles, bars = panel_parts(panels.draw_reconstruction_panel(**sample, min_tile=32), (32, 32))  # native size
     rgb, visible_rgb, visible_depth, pred_tile, gt_tile, error_tile = tiles
     hidden = sample['depth_hidden']
     assert hidden.sum() == 2 * 64
@@ -111,7 +111,8 @@ def test_panel_pastes_visible_ground_truth_and_marks_the_predicted_region(hand_m
     np.testing.assert_array_equal(error_tile[inside], expected_error[inside])
     # colour bars: depth under tiles 2..4 (0..3 m), error under tile 5 (0..0.75 m)
     margin = panels.BAR_MARGIN
-    np.testing.assert_array_equal(bars[:, :64 + margin], 0)
+    assert (bars[:, :64] == panels.NO_DATA).all(-1).any()  # the no-data legend under the RGB tiles
+    np.testing.assert_array_equal(bars[:, 64 - margin:64 + margin], 0)
     np.testing.assert_array_equal(bars[:, 64 + margin:160 - margin], panels.colour_bar(96 - 2 * margin, 3.0))
     np.testing.assert_array_equal(bars[:, 160 - margin:160 + margin], 0)  # the two bars' labels stay apart
     error_bar = panels.colour_bar(32 - 2 * margin, 3.0 * panels.ERROR_SCALE)
@@ -122,11 +123,44 @@ def test_panel_predicted_region_can_differ_from_the_hidden_depth(hand_made_sampl
     """loss_patches='all': every patch is trained, so the raw output is shown everywhere."""
     sample = hand_made_sample
     everything = np.ones((32, 32), bool)
-    tiles, _ = panel_parts(panels.draw_reconstruction_panel(**sample, predicted=everything), (32, 32))
+    tiles, _ = panel_parts(panels.draw_reconstruction_panel(**sample, predicted=everything, min_tile=32), (32, 32))
     pred_tile, error_tile = tiles[3], tiles[5]
     top_colour = panels.colorize_depth(np.array([[3.0]]), 3.0)[0, 0]
     assert (pred_tile[1:-1, 1:-1] == top_colour).all()  # no outline inside: the region is the whole image
     assert not (error_tile == panels.NOT_PREDICTED).all(-1).any()
+
+
+def test_small_inputs_get_256_px_tiles_and_invalid_depth_its_own_colour(hand_made_sample):
+    sample = hand_made_sample
+    everything = np.ones((32, 32), bool)
+    panel = panels.draw_reconstruction_panel(**sample, predicted=everything)  # 32 px input: enlarged x 8
+    tiles, _ = panel_parts(panel, (256, 256))
+    assert panel.shape == (panels.TITLE_HEIGHT + 256 + panels.BAR_HEIGHT + panels.LABEL_HEIGHT, 6 * 256, 3)
+    visible_depth, gt_tile, error_tile = tiles[2], tiles[4], tiles[5]
+    invalid = panels.enlarge(sample['gt_depth'] == 0, 8)  # row 20 -> rows 160..167
+    assert invalid.sum() == 8 * 256 and invalid[160:168].all()
+    no_data = [(tile == panels.NO_DATA).all(-1) for tile in (gt_tile, error_tile)]
+    for marked in no_data:  # exactly the invalid pixels, in a colour that is neither black nor any depth's
+        np.testing.assert_array_equal(marked, invalid)
+    assert panels.NO_DATA != panels.HIDDEN and not (panels.colour_bar(256, 3.0) == panels.NO_DATA).all(-1).any()
+    hidden = panels.enlarge(sample['depth_hidden'], 8)
+    assert (visible_depth[hidden] == panels.HIDDEN).all() and (visible_depth[invalid & ~hidden] == panels.NO_DATA).all()
+    # one patch of 8 px = 64 px: the enlargement is by whole pixels (blocks of 8 x 8 equal pixels)
+    np.testing.assert_array_equal(tiles[0], panels.enlarge(sample['rgb'], 8))
+
+
+def test_neighbouring_colour_bar_labels_stay_apart():
+    """The depth bar's last label ends flush right under tile 5 and the error bar's first starts flush left under
+    tile 6: at 256 px tiles at least 24 px of black between them (4 px apart at 128 px tiles looked like one)."""
+    rows, width = panels.TITLE_HEIGHT + 256, 256
+    gt = np.full((256, 256), 3.2, np.float32)
+    hidden = np.zeros((256, 256), bool)
+    hidden[:64] = True
+    panel = panels.draw_reconstruction_panel(np.zeros((256, 256, 3), np.uint8), gt, gt + 0.1, hidden, hidden)
+    labels = panel[rows + panels.BAR_HEIGHT:].max(-1) > 60  # text pixels of the label rows
+    columns = np.flatnonzero(labels.any(0))
+    left, right = columns[columns < 5 * width].max(), columns[columns >= 5 * width].min()
+    assert right - left - 1 >= 24 and panels.bar_margin(width) * 2 >= 24
 
 
 @pytest.fixture(scope='module')
@@ -141,8 +175,8 @@ def test_model_panel_and_inference_mode_leave_training_untouched(tiny_model_and_
     rng_state = torch.get_rng_state()
     out = visualization.reconstruct_batch(model, batch)  # the package face, as the tool imports it
     assert model.training and torch.equal(torch.get_rng_state(), rng_state)
-    tiles, _ = panel_parts(visualization.make_reconstruction_panel(model, out, index=1), (64, 64))
-    hidden = out['depth_mask'][1].reshape(4, 4).numpy().repeat(16, 0).repeat(16, 1)
+    tiles, _ = panel_parts(visualization.make_reconstruction_panel(model, out, index=1), (256, 256))  # 64 px x 4
+    hidden = out['depth_mask'][1].reshape(4, 4).numpy().repeat(64, 0).repeat(64, 1)
     assert 0 < hidden.sum() < hidden.size
     np.testing.assert_array_equal(tiles[3][~hidden], tiles[4][~hidden])
     assert (tiles[5][~hidden] == panels.NOT_PREDICTED).all()
@@ -168,7 +202,10 @@ def test_hook_logs_diagnostics_and_skips_reliance_for_a_batch_of_one(tiny_model_
     hook.after_train_iter(runner, 1, batch)
     name, panel = runner.visualizer.add_image.call_args.args
     assert name == 'mask3d_reconstruction' and runner.visualizer.add_image.call_args.kwargs['step'] == 2
-    panel_parts(panel, (64, 64))
+    row_height = panels.TITLE_HEIGHT + 256 + panels.BAR_HEIGHT + panels.LABEL_HEIGHT  # 64 px inputs, 256 px tiles
+    assert panel.shape[0] == batch_size * row_height  # one row per sample, up to the hook's 4
+    for row in range(batch_size):
+        panel_parts(panel[row * row_height:(row + 1) * row_height], (256, 256))
     scalars = runner.visualizer.add_scalars.call_args.args[0]
     assert {'diag/loss_depth', 'diag/nearest_visible_depth_loss', 'diag/loss_depth_no_depth'} <= scalars.keys()
     assert all(np.isfinite(v) for v in scalars.values())
@@ -226,8 +263,8 @@ def test_readme_visualize_command_finds_the_frame_under_the_data_root(checkout, 
     assert not osp.exists(checkout / 'scene0000_00')  # only the config's data root has it
     run_readme_command(README_COMMAND, checkout, monkeypatch)
     assert capsys.readouterr().out.strip().splitlines()[-1] == f'saved {osp.join("panels", "scene0000_00_0.png")}'
-    tiles, _ = panel_parts(read_rgb(checkout / 'panels' / 'scene0000_00_0.png'), (128, 128))
-    dimmed = (tiles[0] != tiles[1]).reshape(8, 16, 8, 16, 3).any(axis=(1, 3, 4))  # (8, 8) patches
+    tiles, _ = panel_parts(read_rgb(checkout / 'panels' / 'scene0000_00_0.png'), (256, 256))  # 128 px x 2
+    dimmed = (tiles[0] != tiles[1]).reshape(8, 32, 8, 32, 3).any(axis=(1, 3, 4))  # (8, 8) patches
     rgb_mask_ratio = Config.fromfile(TINY_CONFIG).model.rgb_mask_ratio
     assert dimmed.sum() == 64 - int(64 * (1 - rgb_mask_ratio))  # hidden patches dimmed, visible ones untouched
     # the first tile is the whole frame (centre square) resized to the model input
@@ -235,7 +272,7 @@ def test_readme_visualize_command_finds_the_frame_under_the_data_root(checkout, 
     side = min(image.shape[:2])
     top, left = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
     expected = cv2.resize(image[top:top + side, left:left + side], (128, 128), interpolation=cv2.INTER_LINEAR)
-    assert np.abs(tiles[0].astype(int) - expected[..., ::-1]).mean() < 4
+    assert np.abs(tiles[0].astype(int) - panels.enlarge(expected[..., ::-1], 2)).mean() < 4
     outline = (tiles[3] == panels.OUTLINE).all(-1)
     assert outline.any() and (tiles[5][outline] == panels.OUTLINE).all()
     # a frame relative to the working directory still works as before

@@ -5,12 +5,11 @@ The panels are drawn by ``mask3d_mm.visualization``; this hook only decides when
 import math
 from typing import Dict, Optional
 
-import numpy as np
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
-from mask3d_mm.visualization import inference_mode, make_reconstruction_panel
+from mask3d_mm.visualization import inference_mode, make_reconstruction_rows
 
 SHUFFLE_KEYS = ('loss_depth_rgb_shuffled', 'rgb_reliance')  # need >= 2 samples to shuffle RGB across
 
@@ -19,7 +18,7 @@ SHUFFLE_KEYS = ('loss_depth_rgb_shuffled', 'rgb_reliance')  # need >= 2 samples 
 class Mask3DReconstructionHook(Hook):
     """Every ``interval`` training iterations, on the current batch:
 
-    - adds the reconstruction panel of its first ``max_samples`` samples to ``runner.visualizer``
+    - adds the reconstruction panels of its first ``max_samples`` samples (one row each) to ``runner.visualizer``
       (LocalVisBackend: ``<work_dir>/<timestamp>/vis_data/vis_image/mask3d_reconstruction_<iter>.png``;
       TensorBoard / W&B when those backends are configured);
     - with ``diagnostics``, logs ``Mask3D.depth_diagnostics`` as scalars ``diag/<name>`` (scalars.json, TensorBoard)
@@ -33,7 +32,7 @@ class Mask3DReconstructionHook(Hook):
 
     priority = 'LOW'
 
-    def __init__(self, interval: int = 100, max_samples: int = 1, diagnostics: bool = True) -> None:
+    def __init__(self, interval: int = 100, max_samples: int = 4, diagnostics: bool = True) -> None:
         self.interval = interval
         self.max_samples = max_samples
         self.diagnostics = diagnostics
@@ -48,8 +47,7 @@ class Mask3DReconstructionHook(Hook):
             data = model.data_preprocessor(data_batch, training=False)
             inputs, data_samples = data['inputs'], data['data_samples']
             out = model.reconstruct(inputs, data_samples)
-            num = min(self.max_samples, inputs.shape[0])
-            panel = np.concatenate([make_reconstruction_panel(model, out, i) for i in range(num)], axis=0)
+            panel = make_reconstruction_rows(model, out, self.max_samples)
             diagnostics = model.depth_diagnostics(inputs, data_samples) if self.diagnostics else None
         runner.visualizer.add_image('mask3d_reconstruction', panel, step=step)
         if diagnostics is not None:

@@ -58,6 +58,8 @@ class Mask3D(BaseSelfSupervisor):
         copy_baseline_interval (int): every this many ``loss`` calls, also log ``copy_baseline_l1`` (the
             copy-nearest-visible-depth baseline on the same batch; a CPU distance transform, ~0.4 s for
             64 x 224 x 224); 0 = never. ``depth_l1`` (the model's masked-depth L1 in metres) is logged every call.
+            Under the configs' ``FreshScalarsLogProcessor`` a log line shows ``copy_baseline_l1`` only when it was
+            computed since the previous line (mmengine's would repeat its last value).
     """
 
     def __init__(self,

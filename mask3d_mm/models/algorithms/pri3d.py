@@ -12,10 +12,12 @@ are enough, with replacement when fewer exist (so every pair contributes a full-
 All matching happens here, batched in torch on the training device, from the depth / pose / intrinsics the
 pair dataset packs (see ``mask3d_mm.datasets.pri3d_pairs``).
 """
-from typing import Dict
+import logging
+from typing import Dict, Tuple
 
 import torch
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from mmpretrain.models.selfsup import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
 from torch import nn
@@ -24,6 +26,7 @@ from torch.nn.utils.rnn import pad_sequence
 from mask3d_mm import geometry
 
 MODES = ('view', 'geo', 'view+geo')
+UNMATCHED_WARNING_INTERVAL = 100  # loss calls at least between two warnings about pairs without correspondences
 
 
 def half_res_camera(depth, K):
@@ -67,6 +70,11 @@ class Pri3D(BaseSelfSupervisor):
             Also the occlusion test: a surface nearer than this in front of the pixel is not seen as occluding.
         loss: PointInfoNCE config (Pri3D: temperature 0.4, symmetric).
         view_weight / geo_weight: loss weights.
+
+    Besides the losses, the view mode logs ``pairs_without_matches``: how many pairs of the batch have no
+    correspondence (their view loss is 0; a batch of only such pairs logs ``loss_view: 0.0``), and warns when there
+    are any -- once, then at most every ``UNMATCHED_WARNING_INTERVAL`` iterations, with the count since the last
+    warning.
     """
 
     def __init__(self, backbone, mode='view', backbone3d=None, feat_channels=128, feat3d_channels=96,
@@ -84,6 +92,7 @@ class Pri3D(BaseSelfSupervisor):
             self.backbone3d = MODELS.build(backbone3d)
             self.head2d = nn.Linear(feat_channels, proj_channels)
             self.head3d = nn.Linear(feat3d_channels, proj_channels)
+        self._unmatched = dict(pairs=0, of=0, calls=0, last_warning=None)
 
     def extract_feat(self, inputs):
         """``(B, 3, H, W)`` -> ``(B, C, ceil(H/2), ceil(W/2))``."""
@@ -103,7 +112,10 @@ class Pri3D(BaseSelfSupervisor):
         view_feats = feats.view(2, batch, *feats.shape[1:]).transpose(0, 1)  # (B, 2, C, h, w)
         losses = {}
         if 'view' in self.mode:
-            losses['loss_view'] = self.view_weight * self.view_loss(view_feats, half_depth, half_K, pose)
+            loss_view, unmatched = self.view_loss(view_feats, half_depth, half_K, pose)
+            losses['loss_view'] = self.view_weight * loss_view
+            losses['pairs_without_matches'] = unmatched.float()  # logged only: no 'loss' in the name
+            self.warn_unmatched(int(unmatched), batch)
         if 'geo' in self.mode:
             losses['loss_geo'] = self.geo_weight * self.geo_loss(view_feats, half_depth, half_K, pose,
                                                                  data_samples)
@@ -116,14 +128,33 @@ class Pri3D(BaseSelfSupervisor):
         idx_i, mask = sample_matches(valid, self.num_samples)  # (B, N) each
         return idx_i, torch.gather(match_j, 1, idx_i).clamp(min=0), mask
 
-    def view_loss(self, feats, depth, K, pose):
+    def view_loss(self, feats, depth, K, pose) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The view loss and the number of pairs without any correspondence (a 0-dim tensor)."""
         flat = feats.flatten(3).transpose(2, 3)  # (B, 2, hw, C)
         idx_i, idx_j, valid = self.view_correspondences(depth, K, pose)  # (B, N) each
+        unmatched = (~valid.any(1)).sum()
         if not valid.any():  # no match in the whole batch: a zero loss that keeps the graph
-            return flat.sum() * 0.0
+            return flat.sum() * 0.0, unmatched
         feats_i = torch.gather(flat[:, 0], 1, idx_i[..., None].expand(-1, -1, flat.shape[-1]))  # (B, N, C)
         feats_j = torch.gather(flat[:, 1], 1, idx_j[..., None].expand(-1, -1, flat.shape[-1]))
-        return self.contrast(feats_i, feats_j, valid)
+        return self.contrast(feats_i, feats_j, valid), unmatched
+
+    def warn_unmatched(self, unmatched: int, pairs: int) -> None:
+        """Count pairs without correspondences; warn at the first, then at most every
+        ``UNMATCHED_WARNING_INTERVAL`` calls, with the count since the previous warning."""
+        state = self._unmatched
+        state['pairs'] += unmatched
+        state['of'] += pairs
+        state['calls'] += 1
+        last = state['last_warning']
+        if state['pairs'] == 0 or (last is not None and state['calls'] - last < UNMATCHED_WARNING_INTERVAL):
+            return
+        calls = state['calls'] - (last or 0)
+        print_log(f"Pri3D: {state['pairs']} of {state['of']} pairs of the last {calls} iteration(s) had no "
+                  'correspondence (their loss_view '
+                  'is 0): check their depth and poses, and the pairs file\'s min_overlap',
+                  logger='current', level=logging.WARNING)
+        state.update(pairs=0, of=0, last_warning=state['calls'])
 
     def pixel_voxel_matches(self, depth, K, pose, chunk_coords, voxel_size):
         """For one view: flat pixel indices and the chunk rows of the occupied voxel each pixel's depth lands
