@@ -13,6 +13,7 @@ import os.path as osp
 from mmengine.config import DictAction
 
 import mask3d_mm  # noqa: F401  (registers the plugin and applies the compat shims)
+from mask3d_mm.engine.smoke import smoke_run
 from mask3d_mm.utils.cfg_options import merge_cfg_options
 from mask3d_mm.utils.cli import run_cli
 from mask3d_mm.utils.launch import add_tensorboard, build_runner, load_config, shutdown_process_group
@@ -65,9 +66,9 @@ def merge_args(cfg, args):
 
 
 def main():
-    from mask3d_mm.engine.smoke import smoke_run  # imported here: only --smoke needs it
     args = parse_args()
-    cfg = merge_args(smoke_run(load_config(args.config)) if args.smoke else load_config(args.config), args)
+    cfg = load_config(args.config)
+    cfg = merge_args(smoke_run(cfg) if args.smoke else cfg, args)  # --cfg-options apply after the smoke changes
     runner = build_runner(cfg)  # checks the data before the model is built
     runner.train()
     shutdown_process_group()
