@@ -98,11 +98,13 @@ def demo_config(data_root: str) -> Config:
 
 def pretrain(cfg: Config, iterations: int, seed: int = 0):
     """``iterations`` steps of ``model.train_step`` with the config's model, data pipeline, optimizer and parameter
-    schedulers (built as the Runner builds them, on the demo's epoch length)."""
+    schedulers (built as the Runner builds them, on the demo's epoch length). The training-time copy-baseline log is
+    off (it changes no weight)."""
     torch.manual_seed(seed)
     np.random.seed(seed)  # the crops and the mask seeds
     model = MODELS.build(cfg.model)
     model.init_weights()
+    model.copy_baseline_interval = 0  # a logged-only CPU distance transform per step; the diagnostics compute theirs
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     schedulers = [PARAM_SCHEDULERS.build(dict(step, end=step.get('end', cfg.train_cfg.max_epochs)),
                                          default_args=dict(optimizer=optim_wrapper, epoch_length=DEMO_EPOCH_LENGTH))
