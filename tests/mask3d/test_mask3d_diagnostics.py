@@ -91,6 +91,20 @@ def test_diagnose_tool_prints_the_numbers_on_held_out_frames(cfg, synthetic_root
         tool.main([TINY_CONFIG, str(tmp_path / 'missing.pth')])
 
 
+def test_diagnose_batches_take_the_rooms_in_turn():
+    """The RGB shuffle pairs batch neighbours: they must be of other rooms while any is left (not two views of one)."""
+    class Frames:  # scenes listed one after another, as the frame datasets list them
+        scene_of = ['a'] * 4 + ['b'] * 3 + ['c'] * 2
+
+        def get_data_info(self, index):
+            return dict(scene_id=self.scene_of[index])
+
+    order = load_tool('tools/analysis/mask3d_diagnose.py').rooms_in_turn(Frames(), range(9))
+    assert order.tolist() == [0, 4, 7, 1, 5, 8, 2, 6, 3]
+    scenes = [Frames.scene_of[i] for i in order]
+    assert all(x != y for x, y in zip(scenes, scenes[1:]))
+
+
 @pytest.mark.parametrize('log_processor, lines_with_baseline', [
     ('FreshScalarsLogProcessor', [1, 4]),  # the configs': only the iterations that computed it (loss calls 0, 3)
     ('LogProcessor', [1, 2, 3, 4]),  # mmengine's own repeats the last value in between (what the configs avoid)
