@@ -56,11 +56,11 @@ def amp_optim_wrapper(model, optim_wrapper_cfg, dtype_name):
     return build_optim_wrapper(model, cfg)
 
 
-def amp_params(cases, slow_fp16=(), slow=()):
-    """``pytest.param(case, dtype_name)`` for every case and dtype, ids ``<case>-<dtype>``; the float16 steps of
-    ``slow_fp16`` and both steps of ``slow`` are marked slow."""
+def amp_params(cases, default=None):
+    """``pytest.param(case, dtype_name)`` for every case and dtype, ids ``<case>-<dtype>``; those not in
+    ``default`` (a set of ids; ``None``: all) are marked slow."""
     return [pytest.param(case, dtype, id=f'{case}-{dtype}',
-                         marks=pytest.mark.slow if case in slow or (dtype == 'fp16' and case in slow_fp16) else ())
+                         marks=() if default is None or f'{case}-{dtype}' in default else pytest.mark.slow)
             for case in cases for dtype in DTYPES]
 
 

@@ -5,11 +5,12 @@ Each model is built from its real config (ViT-B/16 RGB encoder, the 384-wide dep
 decoder, the config's masking, loss and AdamW settings), on 128 x 128 crops of the synthetic RGB-D frames through
 the config's own pipeline (the 8 x 8 patch grid is the smallest that keeps a visible depth patch at the default
 98 % depth masking). The default suite also shrinks DEPTH only -- 2 RGB encoder blocks, 1 depth encoder block,
-1 decoder block, widths unchanged -- so that a step takes about a second on 2 shared cores; the float16 step of
+1 decoder block, widths unchanged -- to keep a step to seconds on a shared 2-core machine; the float16 step of
 every family but the default one (a float16 CPU matmul is ~100x slower than bfloat16) and the full-depth models
 (12 / 4 / 8 blocks) run under ``make slow``. MAE-init starts the RGB encoder from an mmpretrain MAE checkpoint
 written by the test (the config's init path, not its file).
 """
+import math
 import os.path as osp
 
 import pytest
@@ -17,7 +18,7 @@ import torch
 from mmengine.config import Config
 from mmpretrain.models import MAEViT
 
-from tests.helpers.cpu_amp import amp_params, check_amp_step, shrink_vit_depth
+from tests.helpers.cpu_amp import DTYPES, LOSS_RTOL, amp_params, check_amp_step, shrink_vit_depth
 
 from .conftest import CONFIG_DIR, build_model, load_batch
 
@@ -70,10 +71,13 @@ def run_amp_step(family, dtype, data_root, tmp_path, full_depth):
     assert (model.depth_encoder is None) == (family == 'mask3d-rgb-only')
     assert (model.rgb_head is None) != (family == 'mask3d-mae')
     data = load_batch(cfg, batch_size=2)
-    check_amp_step(model, data, cfg.optim_wrapper, dtype)
+    _, _, log_vars = check_amp_step(model, data, cfg.optim_wrapper, dtype)
+    if model.depth_encoder is not None:  # the copy baseline ran in the autocast step (call 0 of every interval)
+        assert torch.isfinite(log_vars['copy_baseline_l1']) and torch.isfinite(log_vars['depth_l1'])
 
 
-@pytest.mark.parametrize('family,dtype', amp_params(CONFIGS, slow_fp16=set(CONFIGS) - {'mask3d-default'}))
+@pytest.mark.parametrize('family,dtype', amp_params(CONFIGS, default={f'{family}-bf16' for family in CONFIGS}
+                                                     | {'mask3d-default-fp16'}))
 def test_amp_step(family, dtype, synthetic_root, tmp_path):
     run_amp_step(family, dtype, synthetic_root, tmp_path, full_depth=False)
 
@@ -82,3 +86,17 @@ def test_amp_step(family, dtype, synthetic_root, tmp_path):
 @pytest.mark.parametrize('family,dtype', amp_params(CONFIGS))
 def test_amp_step_full_depth(family, dtype, synthetic_root, tmp_path):
     run_amp_step(family, dtype, synthetic_root, tmp_path, full_depth=True)
+
+
+@pytest.mark.parametrize('dtype', ['bf16', 'fp16'])
+def test_depth_diagnostics_under_autocast(dtype, synthetic_root):
+    """``depth_diagnostics`` (what the reconstruction hook logs) inside autocast: the numbers of the fp32 pass."""
+    cfg = real_config('mask3d-default', synthetic_root, full_depth=False)
+    model = build_model(cfg.model)
+    data = model.data_preprocessor(load_batch(cfg, batch_size=2))
+    reference = model.depth_diagnostics(data['inputs'], data['data_samples'])
+    with torch.autocast('cpu', dtype=DTYPES[dtype]):
+        mixed = model.depth_diagnostics(data['inputs'], data['data_samples'])
+    assert set(mixed) == set(reference)
+    for name, value in reference.items():
+        assert math.isfinite(value) and mixed[name] == pytest.approx(value, rel=LOSS_RTOL[dtype], abs=1e-3), name
