@@ -19,7 +19,12 @@ import torch
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import Runner
 
-from tests.helpers.cpu_amp import amp_params, check_amp_step, shrink_vit_depth
+from tests.helpers.cpu_amp import (
+    amp_params,
+    check_amp_step,
+    one_torch_thread,  # noqa: F401  (autouse fixture)
+    shrink_vit_depth,
+)
 
 from .test_real_configs import one_iteration_config
 
@@ -31,14 +36,6 @@ CONFIGS = {
 VIT_LAYERS = {'upernet-vit': 4, 'mask-rcnn-vit-simple-fpn': 2}  # default-suite depth of the ViT-B backbones
 # Mask R-CNN's loss samples RPN anchors / RoIs by thresholds on predicted boxes: rounding can flip a few samples.
 DET_RTOL = {'bf16': 0.05, 'fp16': 0.02}
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture

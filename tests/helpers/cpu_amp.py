@@ -31,6 +31,16 @@ LOSS_SCALE = 2.0 ** 16  # GradScaler's default initial scale: what AmpOptimWrapp
 MAX_SKIPPED_STEPS = 8  # down to a loss scale of 2**8
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """One intra-op thread (import this autouse fixture into a test module): the shared 2-core test machine runs
+    several test processes, and torch's thread pool on top of them makes a step several times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 class CpuAmpOptimWrapper(AmpOptimWrapper):
     """``AmpOptimWrapper`` on CPU: its backward / step / update with a CPU grad scaler and CPU autocast."""
 

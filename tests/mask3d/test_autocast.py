@@ -18,7 +18,14 @@ import torch
 from mmengine.config import Config
 from mmpretrain.models import MAEViT
 
-from tests.helpers.cpu_amp import DTYPES, LOSS_RTOL, amp_params, check_amp_step, shrink_vit_depth
+from tests.helpers.cpu_amp import (
+    DTYPES,
+    LOSS_RTOL,
+    amp_params,
+    check_amp_step,
+    one_torch_thread,  # noqa: F401  (autouse fixture)
+    shrink_vit_depth,
+)
 
 from .conftest import CONFIG_DIR, build_model, load_batch
 
@@ -30,14 +37,6 @@ CONFIGS = {
 }
 IMG_SIZE = 128
 SHALLOW = dict(backbone=2, depth_encoder=1, neck=1)  # blocks of the default-suite models
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def real_config(family, data_root, full_depth):
