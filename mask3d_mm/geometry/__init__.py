@@ -28,6 +28,7 @@ from .voxel import (
     pack_keys,
     voxel_centres,
     voxel_hash,
+    voxel_keys,
     voxel_unhash,
     voxelize,
 )
@@ -36,7 +37,8 @@ __all__ = [
     'BEHIND_CAMERA_UV', 'valid_depth_mask', 'backproject_depth', 'project_points', 'transform_points',
     'invert_rigid', 'is_valid_pose', 'require_valid_pose', 'depth_to_world',
     'load_matrix_txt', 'scale_intrinsics',
-    'VOXEL_COORD_MIN', 'VOXEL_COORD_MAX', 'pack_keys', 'voxel_hash', 'voxel_unhash', 'lookup_keys', 'voxelize',
+    'VOXEL_COORD_MIN', 'VOXEL_COORD_MAX', 'pack_keys', 'voxel_hash', 'voxel_keys', 'voxel_unhash', 'lookup_keys',
+    'voxelize',
     'voxel_centres',
     'frame_correspondences', 'batched_frame_correspondences', 'overlap_ratio',
 ]

@@ -3,7 +3,12 @@
 numpy inputs are wrapped zero-copy with ``torch.from_numpy`` and the results are handed back as numpy, so the data
 pipeline (numpy, loader workers) and the model (torch, batched, any device) share one implementation and cannot
 drift apart. A call returns torch when any of its array arguments is a tensor, numpy otherwise.
+
+Geometry runs in its inputs' precision, never under autocast: a model's loss calling it inside
+``torch.autocast`` (mixed-precision training) would otherwise get bfloat16 / float16 matrix products, i.e. pose
+checks that reject rigid poses and pixel projections off by whole pixels.
 """
+import contextlib
 import functools
 
 import numpy as np
@@ -28,8 +33,22 @@ def _to_numpy(result):
     return result
 
 
+AUTOCAST_DEVICES = ('cpu', 'cuda')
+
+
+@contextlib.contextmanager
+def full_precision():
+    """Autocast off (on every device type where it is on) for the enclosed ops."""
+    with contextlib.ExitStack() as stack:
+        for device_type in AUTOCAST_DEVICES:
+            if torch.is_autocast_enabled(device_type):
+                stack.enter_context(torch.autocast(device_type, enabled=False))
+        yield
+
+
 def numpy_or_torch(func):
-    """Run ``func`` on tensors; convert its (tuple/list of) tensor results back to numpy for numpy callers."""
+    """Run ``func`` on tensors, outside autocast; convert its (tuple/list of) tensor results back to numpy for
+    numpy callers."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -37,7 +56,8 @@ def numpy_or_torch(func):
         numpy_call = not any(isinstance(v, torch.Tensor) for v in values)
         args = [_to_tensor(a) if isinstance(a, np.ndarray) else a for a in args]
         kwargs = {k: _to_tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
-        result = func(*args, **kwargs)
+        with full_precision():
+            result = func(*args, **kwargs)
         return _to_numpy(result) if numpy_call else result
 
     return wrapper

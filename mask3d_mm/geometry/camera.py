@@ -124,13 +124,12 @@ def is_valid_pose(T, atol: float = 1e-3):
     T = as_float_tensor(T)
     check_matrix(T, 4, 'T')
     finite = torch.isfinite(T).flatten(-2).all(-1)  # (...)
-    T = torch.where(finite[..., None, None], T, torch.eye(4, dtype=T.dtype, device=T.device))
+    eye = torch.eye(4, dtype=T.dtype, device=T.device)  # its last row is the rigid one: 0 0 0 1
+    T = torch.where(finite[..., None, None], T, eye)
     R = T[..., :3, :3]
-    eye = torch.eye(3, dtype=T.dtype, device=T.device)
-    orthonormal = ((R.transpose(-1, -2) @ R - eye).abs() <= atol).flatten(-2).all(-1)
+    orthonormal = ((R.transpose(-1, -2) @ R - eye[:3, :3]).abs() <= atol).flatten(-2).all(-1)
     proper = torch.linalg.det(R) > 0  # a reflection is orthonormal but not a camera pose
-    last_row = torch.tensor([0, 0, 0, 1], dtype=T.dtype, device=T.device)
-    affine = ((T[..., 3, :] - last_row).abs() <= atol).all(-1)
+    affine = ((T[..., 3, :] - eye[3]).abs() <= atol).all(-1)
     return finite & orthonormal & proper & affine
 
 

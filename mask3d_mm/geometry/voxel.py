@@ -95,6 +95,13 @@ def point_voxel_coords(points: torch.Tensor, voxel_size: float) -> torch.Tensor:
 
 
 @numpy_or_torch
+def voxel_keys(points, voxel_size: float):
+    """``voxel_hash`` of the voxel each of ``points (..., 3)`` falls in -> ``(...)`` int64: what ``voxelize`` gives
+    per point (``voxel_hash(voxel_coords)[point_to_voxel]``) without its sort / ``unique``."""
+    return voxel_hash(point_voxel_coords(as_float_tensor(points), voxel_size))
+
+
+@numpy_or_torch
 def voxelize(points, voxel_size: float):
     """Occupied voxels of ``points (N, 3)``: ``voxel_coords (M, 3)`` int64, unique and sorted lexicographically
     by (x, y, z), and ``point_to_voxel (N,)`` int64 with ``voxel_coords[point_to_voxel] == floor(points /

@@ -130,14 +130,18 @@ class Mask3D(BaseSelfSupervisor):
         if tuple(rgb.shape[-2:]) != tuple(self.backbone.img_size):
             raise ValueError(f'Mask3D input is {tuple(rgb.shape[-2:])}, the model is built for '
                              f'{tuple(self.backbone.img_size)}: crop / resize to model.backbone.img_size')
-        rgb_mask, depth_mask = self.draw_masks(data_samples, rgb.device) if masks is None else masks
-        rgb_latent, rgb_ids = self.backbone(rgb, mask=rgb_mask)  # (B, 1 + Nr, C), (B, Nr)
+        counts = (None, None)  # visible patches per row: known for drawn masks, read from given ones
+        if masks is None:
+            masks = self.draw_masks(data_samples, rgb.device)
+            counts = (self.mask_sampler.num_rgb_visible, self.mask_sampler.num_depth_visible)
+        rgb_mask, depth_mask = masks
+        rgb_latent, rgb_ids = self.backbone(rgb, mask=rgb_mask, num_visible=counts[0])  # (B, 1 + Nr, C), (B, Nr)
         if rgb_perm is not None:
             rgb_latent, rgb_ids = rgb_latent[rgb_perm], rgb_ids[rgb_perm]
         depth_latent = depth_ids = None
         if self.depth_encoder is not None and not drop_depth:
             depth = self.data_preprocessor.normalize_depth(gt_depth)  # (B, 1, H, W), invalid = 0
-            depth_latent, depth_ids = self.depth_encoder(depth, mask=depth_mask)  # (B, Nd, Cd), (B, Nd)
+            depth_latent, depth_ids = self.depth_encoder(depth, mask=depth_mask, num_visible=counts[1])  # (B, Nd, Cd)
         depth_pred, rgb_pred = self.neck(rgb_latent, rgb_ids, depth_latent, depth_ids)
         return dict(depth_pred=depth_pred, rgb_pred=rgb_pred, gt_depth=gt_depth, rgb=rgb, rgb_mask=rgb_mask,
                     depth_mask=depth_mask)
@@ -151,17 +155,19 @@ class Mask3D(BaseSelfSupervisor):
         pixels = patch_mask[..., None].expand(-1, -1, self.patch_size ** 2).float()  # (B, N, p*p)
         return self.head.unpatchify(pixels, hw) > 0
 
-    def masked_depth_l1(self, depth: torch.Tensor, gt_depth: torch.Tensor, loss_mask: torch.Tensor) -> float:
-        """Mean |depth - gt| in metres over the valid pixels of the loss patches (NaN when ``depth`` is)."""
+    def masked_depth_l1(self, depth: torch.Tensor, gt_depth: torch.Tensor, loss_mask: torch.Tensor) -> torch.Tensor:
+        """Mean |depth - gt| in metres over the valid pixels of the loss patches, a float32 scalar tensor on the
+        device (no host synchronization); NaN when ``depth`` is, or when no pixel is in the loss (0 / 0)."""
         weight = self.pixel_mask(loss_mask, gt_depth.shape[-2:]) & (gt_depth > 0)  # (B, 1, H, W)
-        return float((depth.float() - gt_depth.float()).abs()[weight].mean()) if weight.any() else math.nan
+        error = torch.where(weight, (depth.float() - gt_depth.float()).abs(), 0)
+        return error.sum() / weight.sum()
 
-    def predicted_depth_l1(self, out: Dict[str, torch.Tensor], loss_mask: torch.Tensor) -> float:
+    def predicted_depth_l1(self, out: Dict[str, torch.Tensor], loss_mask: torch.Tensor) -> torch.Tensor:
         """The model's masked-depth L1 in metres, whatever the head's criterion / target normalization."""
         depth = self.head.depth_from_prediction(out['depth_pred'].detach().float(), out['gt_depth'].float())
         return self.masked_depth_l1(depth, out['gt_depth'], loss_mask)
 
-    def copy_baseline_l1(self, out: Dict[str, torch.Tensor], loss_mask: torch.Tensor) -> float:
+    def copy_baseline_l1(self, out: Dict[str, torch.Tensor], loss_mask: torch.Tensor) -> torch.Tensor:
         """Masked-depth L1 of copying the nearest visible valid depth pixel (``nearest_visible_depth``)."""
         visible = ~self.pixel_mask(out['depth_mask'], out['gt_depth'].shape[-2:])
         copied = nearest_visible_depth(out['gt_depth'], visible)
@@ -176,11 +182,10 @@ class Mask3D(BaseSelfSupervisor):
         losses = dict(loss_depth=self.head.loss(out['depth_pred'], out['gt_depth'], loss_mask))
         if self.rgb_head is not None:
             losses['loss_rgb'] = self.rgb_head.loss(out['rgb_pred'], out['rgb'], out['rgb_mask'].float())
-        device = losses['loss_depth'].device
-        losses['depth_l1'] = torch.tensor(self.predicted_depth_l1(out, loss_mask), device=device)
+        losses['depth_l1'] = self.predicted_depth_l1(out, loss_mask)
         interval = self.copy_baseline_interval
         if interval and self._num_loss_calls % interval == 0 and self.depth_encoder is not None:
-            losses['copy_baseline_l1'] = torch.tensor(self.copy_baseline_l1(out, loss_mask), device=device)
+            losses['copy_baseline_l1'] = self.copy_baseline_l1(out, loss_mask)
         self._num_loss_calls += 1
         return losses
 
@@ -207,10 +212,10 @@ class Mask3D(BaseSelfSupervisor):
             no_depth = self.reconstruct(inputs, data_samples, masks=masks, drop_depth=True)
         finally:
             self.train(was_training)
-        loss_depth = self.predicted_depth_l1(out, loss_mask)
-        loss_shuffled = self.predicted_depth_l1(shuffled, loss_mask) if batch_size > 1 else math.nan
+        loss_depth = float(self.predicted_depth_l1(out, loss_mask))
+        loss_shuffled = float(self.predicted_depth_l1(shuffled, loss_mask)) if batch_size > 1 else math.nan
         return dict(loss_depth=loss_depth,
-                    nearest_visible_depth_loss=self.copy_baseline_l1(out, loss_mask),
+                    nearest_visible_depth_loss=float(self.copy_baseline_l1(out, loss_mask)),
                     loss_depth_rgb_shuffled=loss_shuffled,
                     rgb_reliance=loss_shuffled / loss_depth - 1 if loss_depth > 0 else math.nan,
-                    loss_depth_no_depth=self.predicted_depth_l1(no_depth, loss_mask))
+                    loss_depth_no_depth=float(self.predicted_depth_l1(no_depth, loss_mask)))

@@ -31,8 +31,9 @@ UNMATCHED_WARNING_INTERVAL = 100  # loss calls at least between two warnings abo
 
 def half_res_camera(depth, K):
     """Depth and intrinsics of the 1/2-resolution feature grid: feature pixel (u, v) <-> input pixel (2u, 2v)."""
-    scale = K.new_tensor([0.5, 0.5, 1.0])[:, None]  # (3, 1)
-    return depth[..., ::2, ::2], K * scale  # (..., h, w), (..., 3, 3)
+    half_K = K.clone()
+    half_K[..., :2, :] *= 0.5  # rows fx, cx / fy, cy; no constant copied from the host
+    return depth[..., ::2, ::2], half_K  # (..., h, w), (..., 3, 3)
 
 
 def sample_matches(valid, num_samples, generator=None):
@@ -163,8 +164,7 @@ class Pri3D(BaseSelfSupervisor):
         if valid_pixels.numel() == 0 or len(chunk_coords) == 0:
             return valid_pixels[:0], valid_pixels[:0]
         world = geometry.depth_to_world(depth, K, pose).reshape(-1, 3)[valid_pixels]  # (P, 3)
-        voxel_coords, point_to_voxel = geometry.voxelize(world, voxel_size)
-        pixel_keys = geometry.voxel_hash(voxel_coords)[point_to_voxel]  # (P,)
+        pixel_keys = geometry.voxel_keys(world, voxel_size)  # (P,) no unique: each pixel's own voxel key
         chunk_keys, order = torch.sort(geometry.voxel_hash(chunk_coords))  # (M,) unique: a chunk lists a voxel once
         rows = geometry.lookup_keys(chunk_keys, pixel_keys)  # (P,) -1 where the voxel is not in the chunk
         hit = rows >= 0
@@ -201,10 +201,9 @@ class Pri3D(BaseSelfSupervisor):
 
     def _contrast(self, rows_a, rows_b, anchor):
         """PointInfoNCE over padded per-item matches; ``anchor`` keeps a match-less batch in the graph."""
-        lengths = torch.tensor([len(r) for r in rows_a], device=anchor.device)  # (B,)
-        if lengths.max() == 0:  # no match anywhere in the batch (e.g. all depth invalid): a zero loss with gradients
+        if max(len(r) for r in rows_a) == 0:  # no match anywhere (e.g. all depth invalid): a zero loss with gradients
             return anchor.sum() * 0.0
         feats_a = pad_sequence(rows_a, batch_first=True)  # (B, N, C), zero rows past each item's matches
         feats_b = pad_sequence(rows_b, batch_first=True)  # (B, N, C)
-        valid = torch.arange(feats_a.shape[1], device=anchor.device) < lengths[:, None]  # (B, N)
+        valid = pad_sequence([r.new_ones(len(r), dtype=torch.bool) for r in rows_a], batch_first=True)  # (B, N)
         return self.contrast(feats_a, feats_b, valid)

@@ -12,13 +12,18 @@ from mmpretrain.registry import MODELS
 from torch import nn
 
 
-def visible_ids_from_mask(mask: torch.Tensor) -> torch.Tensor:
-    """Indices of the unmasked patches, ascending: (B, N) mask (1 = masked) -> (B, N_visible)."""
-    num_visible = (~mask.bool()).sum(dim=1)
-    if (num_visible != num_visible[0]).any():
-        raise ValueError(f'every sample of a batch must keep the same number of visible patches, got '
-                         f'{num_visible.tolist()}')
-    return torch.argsort(mask.to(torch.uint8), dim=1, stable=True)[:, :int(num_visible[0])]
+def visible_ids_from_mask(mask: torch.Tensor, num_visible: Optional[int] = None) -> torch.Tensor:
+    """Indices of the unmasked patches, ascending: (B, N) mask (1 = masked) -> (B, N_visible).
+
+    ``num_visible``: the count every row is known to keep (``PatchMaskSampler`` draws exact counts); without it
+    the count is read from the mask and checked, a host-device synchronization on a GPU."""
+    if num_visible is None:
+        counts = (~mask.bool()).sum(dim=1)
+        if (counts != counts[0]).any():
+            raise ValueError(f'every sample of a batch must keep the same number of visible patches, got '
+                             f'{counts.tolist()}')
+        num_visible = int(counts[0])
+    return torch.argsort(mask.to(torch.uint8), dim=1, stable=True)[:, :num_visible]
 
 
 def gather_tokens(tokens: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
@@ -37,7 +42,8 @@ class Mask3DViT(MAEViT):
 
     ``forward(x)`` is a plain ``VisionTransformer`` forward (what ``extract_feat`` and fine-tuning see);
     ``forward(x, mask)`` with a (B, N) mask (1 = masked) encodes the visible patches only and returns
-    ``(latent (B, [1 +] N_visible, C) with the cls token first, visible_ids (B, N_visible))``.
+    ``(latent (B, [1 +] N_visible, C) with the cls token first, visible_ids (B, N_visible))``; ``num_visible``
+    (the count of every row, when the caller knows it) spares reading it back from the device.
     The keys are those of ``VisionTransformer``, so the weights load there unchanged.
 
     Args (besides ``MAEViT``'s):
@@ -66,14 +72,15 @@ class Mask3DViT(MAEViT):
         if self.cls_token is not None:
             nn.init.normal_(self.cls_token, std=.02)
 
-    def forward(self, x: torch.Tensor, mask: Union[None, bool, torch.Tensor] = None):
+    def forward(self, x: torch.Tensor, mask: Union[None, bool, torch.Tensor] = None,
+                num_visible: Optional[int] = None):
         if mask is None or mask is False:
             return VisionTransformer.forward(self, x)
         if mask is True:  # MAE's own random masking
             return super().forward(x, mask=True)
         extra = self.num_extra_tokens
         patches = self.patch_embed(x)[0] + self.pos_embed[:, extra:]  # (B, N, C)
-        visible_ids = visible_ids_from_mask(mask)  # (B, Nv)
+        visible_ids = visible_ids_from_mask(mask, num_visible)  # (B, Nv)
         x = gather_tokens(patches, visible_ids)  # (B, Nv, C)
         if self.cls_token is not None:
             cls_token = (self.cls_token + self.pos_embed[:, :1]).expand(x.shape[0], -1, -1)  # (B, 1, C)

@@ -138,7 +138,8 @@ def to_spconv_input(x: SparseVoxels, levels):
     conv keeps every parent cell inside the grid."""
     import spconv.pytorch as spconv
     multiple = 2 ** levels
-    extent = x.coords[:, 1:].max(0).values + 1 if x.coords.numel() else torch.ones(3, dtype=torch.long)
+    extent = (x.coords[:, 1:].max(0).values + 1 if x.coords.numel()
+              else torch.ones(3, dtype=torch.long, device=x.coords.device))
     spatial_shape = [int(math.ceil(int(e) / multiple) * multiple) for e in extent]
     sp = spconv.SparseConvTensor(x.feats, x.coords.int(), spatial_shape, x.batch_size)
     return SparseVoxels(x.coords, x.feats, x.stride, x.batch_size, x.cache, sp)

@@ -116,11 +116,20 @@ class PatchMaskSampler:
         return rgb_mask, depth_mask
 
     def __call__(self, seeds: Sequence[Optional[int]], device=None) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Masks (B, N) bool for a batch; a sample without a seed draws one from torch's global RNG."""
+        """Masks (B, N) bool for a batch, on ``device``; a sample without a seed draws one from torch's global
+        RNG.
+
+        The masks are drawn on the CPU on purpose: per-sample CPU generators give the same masks on every device
+        and under ``--resume``, and their few hundred tiny draws would be as many kernel launches (block masks:
+        host syncs) on a GPU. Both masks reach the device in one asynchronous copy (pinned memory on CUDA)."""
         masks = []
         for seed in seeds:
             if seed is None:
                 seed = int(torch.randint(0, 2 ** 31 - 1, ()))
-            masks.append(self.sample(torch.Generator().manual_seed(int(seed))))
-        rgb_mask, depth_mask = (torch.stack(m) for m in zip(*masks))
-        return rgb_mask.to(device), depth_mask.to(device)
+            masks.append(torch.stack(self.sample(torch.Generator().manual_seed(int(seed)))))  # (2, N)
+        both = torch.stack(masks, dim=1)  # (2, B, N)
+        device = torch.device(device) if device is not None else both.device
+        if device.type == 'cuda':
+            both = both.pin_memory()
+        rgb_mask, depth_mask = both.to(device, non_blocking=True)
+        return rgb_mask, depth_mask
