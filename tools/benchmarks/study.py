@@ -485,6 +485,7 @@ def run_scaling_suite(suite, out: Path, records_dir: Path, size_name: str, size:
     """Runs (or resumes) every missing step of the scaling suite, then writes ``scaling.json`` (every record, the
     steps still missing), its table and plot in ``out``."""
     from study_lib.scaling import Records, run_scaling
+    records_dir.mkdir(parents=True, exist_ok=True)
     check_size(records_dir, size_name, size)  # the records of one size only
     if train:
         pretrain_root, downstream_root = make_datasets(out, size.study)
@@ -564,13 +565,16 @@ def main():
     if size_name not in sizes:
         parser.error(f'--suite {suite.name} has no size {size_name!r} (its sizes: {", ".join(sizes)})')
     size = sizes[size_name]
+    scaling = suite.name == SCALING_SUITE.name
+    if scaling and (args.methods or (args.jobs or 1) != 1):
+        parser.error('--suite scaling runs every arm, one step at a time (no --methods, --jobs 1)')
+    if not scaling and (args.records or args.report):
+        parser.error('--records and --report belong to --suite scaling')
     suffix = ('' if suite.name == 'vit' else f'-{suite.name}') + ('' if size_name == 'default' else f'-{size_name}')
     out = Path(args.out or f'work_dirs/study{suffix}').resolve()
     out.mkdir(parents=True, exist_ok=True)
     check_size(out, size_name, size)
-    if suite.name == SCALING_SUITE.name:
-        if args.methods or (args.jobs or 1) != 1:
-            parser.error('--suite scaling runs every arm, one step at a time (no --methods, --jobs 1)')
+    if scaling:
         if size_name != 'default':  # another size's results sit beside the CPU one's
             suite = replace(suite, results_name=f'scaling-{size_name}.json', plot_name=f'scaling-{size_name}.png')
         records = Path(args.records or (REPO / 'docs' / 'study' / f'scaling{suffix[len("-scaling"):]}'
@@ -580,8 +584,6 @@ def main():
         if args.update_readme:
             update_readme(out, suite)
         return
-    elif args.records or args.report:
-        parser.error('--records and --report belong to --suite scaling')
     jobs = args.jobs or max(1, (os.cpu_count() or 1) // args.threads)
     if not (args.update_readme and (out / suite.results_name).exists()):
         run_study(suite, methods, out, size_name, size, jobs, args.threads)
