@@ -160,7 +160,7 @@ def test_report_is_built_from_the_records(tmp_path):
     assert cell['mIoU'] == '30.5 ± 0.5 (n=2)'  # 30.04 and 31.04
     assert dict(zip(header, rows[-2]))['mIoU'] == '30.5 ± 0.5 (n=2)'  # scratch: 30 and 31
     reading = report.scaling_reading(results)
-    assert 'Mask3D +0.2 % / +0.4 %' in reading and 'constant prediction 0.950' in reading
+    assert 'Mask3D 0.002 / 0.004; Mask3D RGB-only 0.002 / 0.004' in reading and 'constant prediction 0.950' in reading
     assert 'scratch (no pretraining) 30.5 ± 0.5 (n=2)' in reading
     sections = report.scaling_readme_sections(results)
     assert list(sections) == ['study-scaling'] and table in sections['study-scaling']

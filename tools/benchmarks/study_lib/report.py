@@ -52,7 +52,8 @@ def mean_cell(stat):
 
 
 def number(value, digits):
-    return DASH if value is None else f'{value:.{digits}f}'
+    """A table cell: a dash for a value not recorded or not defined (NaN)."""
+    return DASH if value is None or value != value else f'{value:.{digits}f}'
 
 
 def table(header, rows):
@@ -415,13 +416,13 @@ def scaling_plot(results, path, title):
     lengths = scaling_lengths(results)
     fig, axes = plt.subplots(2, 4, figsize=(14, 6.5), dpi=110)
     for ax, (key, name, _) in zip(axes.flat, SCALING_METRICS):
-        for method in scaling_methods(results):
+        for index, method in enumerate(scaling_methods(results)):
             if method in results['pretraining']:
                 points = [(length, scaling_value(results, method, length, key)) for length in lengths]
                 points = [(length, stat) for length, stat in points if stat is not None]
                 if points:
                     ax.errorbar([p[0] for p in points], [p[1][0] for p in points], yerr=[p[1][1] for p in points],
-                                marker='o', capsize=3, label=method)
+                                marker='o', capsize=3, label=method, color=f'C{index}')  # one colour per arm
                 continue
             stat = scaling_value(results, method, 0, key)
             if stat is not None:
@@ -431,6 +432,8 @@ def scaling_plot(results, path, title):
         if reference is not None:
             ax.axhline(reference, linestyle=':', color='grey', label='constant prediction')
         ax.set_xscale('log')
+        ax.set_xticks(lengths, [str(length) for length in lengths])
+        ax.minorticks_off()
         ax.set_xlabel('pretraining iterations')
         ax.set_title(name, fontsize=9)
         ax.grid(alpha=0.3)
@@ -460,15 +463,13 @@ def scaling_file(results, suffix):
     return f'scaling{"" if size == "default" else f"-{size}"}.{suffix}'
 
 
-def series(results, method, key, digits, percent=False):
+def series(results, method, key, digits):
     """``a / b / c`` of one metric at every length (``not run yet`` where missing)."""
     cells = []
     for length in scaling_lengths(results):
         stat = scaling_value(results, method, length, key)
         if stat is None:
             cells.append('not run yet')
-        elif percent:
-            cells.append(f'{100 * stat[0]:+.1f} %')
         else:
             mean, std, n = stat
             cells.append(f'{mean:.{digits}f}' + ('' if n == 1 else f' ± {std:.{digits}f}'))
@@ -482,8 +483,8 @@ def scaling_reading(results):
     scratch = scaling_value(results, 'scratch', 0, 'mIoU')
     reference = (results.get('probe_reference') or {}).get('depth_rmse')
     lines = [f'- *RGB reliance on unseen rooms* at {lengths} pretraining iterations: Mask3D '
-             f'{series(results, "mask3d", "rgb_reliance", 3, percent=True)}; Mask3D RGB-only '
-             f'{series(results, "mask3d-rgb-only", "rgb_reliance", 3, percent=True)}.',
+             f'{series(results, "mask3d", "rgb_reliance", 3)}; Mask3D RGB-only '
+             f'{series(results, "mask3d-rgb-only", "rgb_reliance", 3)}.',
              f'- *Depth-probe RMSE (m)* at {lengths}: Mask3D {series(results, "mask3d", "depth_rmse", 3)}; MAE '
              f'{series(results, "mae", "depth_rmse", 3)}; supervised-depth control '
              f'{series(results, "depth-supervised", "depth_rmse", 3)}; constant prediction {number(reference, 3)}.',
@@ -502,6 +503,7 @@ def scaling_readme_sections(results: dict) -> dict:
     begin, end = markers(name)
     frames = sorted({r['distinct_frames'] for by_length in results['pretraining'].values()
                      for r in by_length.values()})
+    seeds = f'{size["seeds"]} seeds' if size['seeds'] > 1 else 'one seed'
     recorded = ('every step recorded' if meta['complete'] else
                 f'**unfinished: {len(results["missing"])} steps not run yet** (the numbers below are the steps '
                 f'recorded so far)')
@@ -509,7 +511,7 @@ def scaling_readme_sections(results: dict) -> dict:
                f'size: {size["pretrain_scenes"]} pretraining rooms x {size["pretrain_frames"]} frames, every held-out '
                f'number on the {size["downstream_scenes"]} other rooms of the downstream world; each length a '
                f'separate pretraining with its own warm-up + cosine schedule; fine-tuning {size["finetune_iters"]} '
-               f'iterations on all the downstream data, {size["seeds"]} seeds). Records from {meta["started"]} on, '
+               f'iterations on all the downstream data, {seeds}). Records from {meta["started"]} on, '
                f'{recorded}; steps took {meta["step_wall_minutes"]:.0f} min in all; every record is in '
                f'`{meta["records"]}/`, the whole suite in `docs/study/{scaling_file(results, "json")}` (`python '
                f'tools/benchmarks/study.py --suite scaling --size {meta["size"]} --update-readme`, commit '
@@ -537,7 +539,7 @@ def scaling_readme_summary_sections(results: dict) -> dict:
         finding = (f'after {length} pretraining iterations Mask3D fine-tunes to '
                    f'{short_cell(scaling_value(results, "mask3d", length, "mIoU"))} mIoU (scratch '
                    f'{DASH if scratch is None else short_cell(scratch)}), held-out RGB reliance '
-                   f'{DASH if reliance is None else f"{100 * reliance[0]:+.1f} %"}')
+                   f'{DASH if reliance is None else f"{reliance[0]:.3f}"}')
     else:
         finding = 'no Mask3D fine-tuning recorded yet'
     status = '' if results['meta']['complete'] else f', unfinished: {len(results["missing"])} steps to run'
