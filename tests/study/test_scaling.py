@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, run_tool
+from tests.conftest import REPO, load_tool, run_tool
 
 study = SimpleNamespace(**runpy.run_path(str(REPO / 'tools' / 'benchmarks' / 'study.py'), run_name='study'))
 from study_lib import report, scaling, world  # noqa: E402  (importable once study.py is loaded)
@@ -31,6 +31,17 @@ def test_the_suite_has_the_issue_arms_on_the_many_room_world():
     pretrain = {scene_seed(world.PRETRAIN_SEED, i) for i in range(size.study.pretrain_scenes)}
     downstream = {scene_seed(world.DOWNSTREAM_SEED, i) for i in range(size.study.downstream_scenes)}
     assert len(pretrain) == size.study.pretrain_scenes and not pretrain & downstream
+
+
+def test_render_benchmark_times_building_the_study_rooms(capsys):
+    bench = load_tool('tools/benchmarks/bench_render.py')
+    counts = {}
+    for flags in ([], ['--study-world']):
+        bench.main(['--sizes', '32x24', '--scenes', '1', '--frames', '1', *flags])
+        out = capsys.readouterr().out
+        assert 'building a scene:' in out and ' 32x24 ' in out
+        counts[bool(flags)] = int(out.split(', ')[1].split()[0])
+    assert counts[True] > counts[False]  # the study's densely furnished room, not the default one
 
 
 def test_rgb_only_config_hides_every_depth_patch_of_the_default_setting():
