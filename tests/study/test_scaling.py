@@ -151,7 +151,7 @@ def fake_results(tmp_path, lengths=(2, 4), seeds=2, drop=()):
     meta = dict(date='2026-12-03', machine='test', commit='abc1234', size='default', device='CPU',
                 lengths=list(lengths), study_size=dict(world.SCALING_SIZES['default'].study.__dict__, seeds=seeds),
                 step_wall_minutes=1.0, complete=not results['missing'], records='docs/study/scaling',
-                started='2026-12-03 18:00 UTC')
+                first_finished='2026-12-03 18:00 UTC', last_finished='2026-12-03 19:00 UTC')
     return dict(meta=meta, **results)
 
 

@@ -462,16 +462,16 @@ def scaling_steps(out: Path, pretrain_root: Path, downstream_root: Path, size: S
 def scaling_results(records_dir: Path, size_name: str, size: ScalingSize, threads: int):
     from study_lib.scaling import Records, collect
     results = collect(Records(records_dir), scaling_arms(), size.lengths, size.study.seeds)
-    started = records_dir / 'size.json'
-    walls = [r.get('step_wall_s') or 0.0 for group in (results['pretraining'], results['probes'])
-             for by_length in group.values() for r in by_length.values()] + \
-        [r.get('step_wall_s') or 0.0 for r in results['runs']]
+    steps = [r for group in (results['pretraining'], results['probes']) for by_length in group.values()
+             for r in by_length.values()] + results['runs']
+    finished = sorted(r['finished'] for r in steps if r.get('finished'))
     meta = dict(report.provenance(), suite=SCALING_SUITE.name, size=size_name, device=training_device(),
                 threads=threads, lengths=list(size.lengths), study_size=asdict(size.study), world=world_record(),
-                step_wall_minutes=sum(walls) / 60, complete=not results['missing'],
+                step_wall_minutes=sum(r.get('step_wall_s') or 0.0 for r in steps) / 60,
+                first_finished=finished[0] if finished else None, last_finished=finished[-1] if finished else None,
+                complete=not results['missing'],
                 records=str(records_dir.relative_to(REPO)) if records_dir.is_relative_to(REPO) else str(records_dir),
-                schedule='each length a separate pretraining with its own warm-up + cosine schedule',
-                started=time.strftime('%Y-%m-%d %H:%M', time.gmtime(started.stat().st_mtime)) + ' UTC')
+                schedule='each length a separate pretraining with its own warm-up + cosine schedule')
     return dict(meta=meta, **results)
 
 

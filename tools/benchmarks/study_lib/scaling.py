@@ -57,13 +57,14 @@ class Records:
         return json.loads(path.read_text()) if path.exists() else None
 
     def ensure(self, name: str, compute: Callable) -> dict:
-        """The record ``name``, computed and written first if missing (with the seconds it took: ``step_wall_s``,
-        a pretraining's included in the first step that needed it)."""
+        """The record ``name``, computed and written first if missing (with the seconds it took, ``step_wall_s``:
+        a pretraining's are in the first step that needed it; and when it ``finished``)."""
         record = self.get(name)
         if record is None:
             started = time.perf_counter()
-            record = dict(compute(), step_wall_s=None)
-            record['step_wall_s'] = time.perf_counter() - started
+            record = dict(compute())
+            record.update(step_wall_s=time.perf_counter() - started,
+                          finished=time.strftime('%Y-%m-%d %H:%M', time.gmtime()) + ' UTC')
             self.path(name).parent.mkdir(parents=True, exist_ok=True)
             write_text_atomic(str(self.path(name)), json.dumps(record, indent=1, sort_keys=True) + '\n')
         return record
