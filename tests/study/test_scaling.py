@@ -209,6 +209,22 @@ def test_scaling_options_are_refused_elsewhere_and_records_hold_one_size(tmp_pat
         world.check_size(records, 'default', world.SCALING_SIZES['default'])
 
 
+def test_gpu_size_reports_beside_the_cpu_one(tmp_path):
+    """``--size gpu`` is defined and runnable: its results are named apart from the CPU suite's (here ``--report`` on
+    no records: an empty, unfinished report, nothing trained) and carry the device they ran on."""
+    size = world.SCALING_SIZES['gpu']
+    assert size.lengths == world.SCALING_SIZES['default'].lengths and size.study == world.SCALING_SIZES['default'].study
+    result = run_tool('tools/benchmarks/study.py', '--suite', 'scaling', '--size', 'gpu', '--report', '--out',
+                      tmp_path / 'work', '--records', tmp_path / 'records')
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    results = json.loads((tmp_path / 'work' / 'scaling-gpu.json').read_text())
+    assert results['meta']['size'] == 'gpu' and results['meta']['device'] in ('CPU', 'GPU')
+    assert not results['meta']['complete'] and len(results['missing']) == 2 + 3 + 4 * 3 * 2 + 3 * 3 * 3
+    assert (tmp_path / 'work' / 'scaling-gpu.png').exists() and not (tmp_path / 'work' / 'scaling.json').exists()
+    assert list(report.scaling_readme_sections(results)) == ['study-scaling-gpu']
+    assert report.scaling_readme_summary_sections(results) == {}  # the README's line is the CPU suite's
+
+
 def test_committed_scaling_blocks_are_the_committed_json():
     path = REPO / 'docs' / 'study' / 'scaling.json'
     if not path.exists():
