@@ -44,6 +44,26 @@ def test_render_benchmark_times_building_the_study_rooms(capsys):
     assert counts[True] > counts[False]  # the study's densely furnished room, not the default one
 
 
+def test_a_world_stopped_before_a_scene_was_described_resumes(tmp_path):
+    """A run killed while a room was being built leaves only its empty frame folders; the next run rewrites that
+    room (an unknown folder with files in it is still refused)."""
+    from mask3d_mm.data_prep.synthetic import generate_dataset
+    from mask3d_mm.data_prep.synthetic.writer import FRAME_FOLDERS
+    from mask3d_mm.utils.errors import DataError
+    options = dict(num_scenes=1, frames_per_scene=1, height=24, width=32)
+    generate_dataset(tmp_path / 'whole', **options)
+    for folder in (*FRAME_FOLDERS, 'intrinsic'):
+        (tmp_path / 'stopped' / 'scene0000_00' / folder).mkdir(parents=True)
+    generate_dataset(tmp_path / 'stopped', **options)
+    for path in (tmp_path / 'whole').rglob('*'):
+        if path.is_file():
+            assert path.read_bytes() == (tmp_path / 'stopped' / path.relative_to(tmp_path / 'whole')).read_bytes()
+    (tmp_path / 'foreign' / 'scene0000_00' / 'color').mkdir(parents=True)
+    (tmp_path / 'foreign' / 'scene0000_00' / 'color' / 'mine.jpg').write_text('not ours')
+    with pytest.raises(DataError, match='not a synthetic scene'):
+        generate_dataset(tmp_path / 'foreign', **options)
+
+
 def test_rgb_only_config_hides_every_depth_patch_of_the_default_setting():
     from mmengine.config import Config
     rgb_only = Config.fromfile(study.STUDY_CONFIGS / 'mask3d-rgb-only_vit-tiny-p16_study.py').model
