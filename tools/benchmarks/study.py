@@ -579,8 +579,8 @@ def main():
             suite = replace(suite, results_name=f'scaling-{size_name}.json', plot_name=f'scaling-{size_name}.png')
         records = Path(args.records or (REPO / 'docs' / 'study' / f'scaling{suffix[len("-scaling"):]}'
                                         if size_name in ('default', 'gpu') else out / 'records')).resolve()
-        if not (args.update_readme and args.report and (out / suite.results_name).exists()):
-            run_scaling_suite(suite, out, records, size_name, size, args.threads, train=not args.report)
+        # the report is always rebuilt from the records (after running the missing steps unless --report)
+        run_scaling_suite(suite, out, records, size_name, size, args.threads, train=not args.report)
         if args.update_readme:
             update_readme(out, suite)
         return

@@ -504,6 +504,8 @@ def scaling_readme_sections(results: dict) -> dict:
     frames = sorted({r['distinct_frames'] for by_length in results['pretraining'].values()
                      for r in by_length.values()})
     seeds = f'{size["seeds"]} seeds' if size['seeds'] > 1 else 'one seed'
+    fairness = (f'Every pretraining of one length saw the same {" / ".join(map(str, frames))} distinct frames '
+                f'(asserted)' if frames else 'No pretraining recorded yet')
     recorded = ('every step recorded' if meta['complete'] else
                 f'**unfinished: {len(results["missing"])} steps not run yet** (the numbers below are the steps '
                 f'recorded so far)')
@@ -516,8 +518,7 @@ def scaling_readme_sections(results: dict) -> dict:
                f'{recorded}; steps took {meta["step_wall_minutes"]:.0f} min in all; every record is in '
                f'`{meta["records"]}/`, the whole suite in `docs/study/{scaling_file(results, "json")}` (`python '
                f'tools/benchmarks/study.py --suite scaling --size {meta["size"]} --update-readme`, commit '
-               f'{commit_phrase(meta["commit"])[len("commit "):]}). Every pretraining of one length saw the same '
-               f'{" / ".join(map(str, frames)) or DASH} distinct frames (asserted). RGB reliance: relative increase of '
+               f'{commit_phrase(meta["commit"])[len("commit "):]}). {fairness}. RGB reliance: relative increase of '
                f'the held-out masked-depth L1 when the RGB tokens are shuffled across the batch; L1 / copy: against '
                f'copying the nearest visible depth pixel (no visible depth for RGB-only: a dash).')
     return {name: (f'{begin}\n{caption}\n\n{scaling_reading(results)}\n\n{scaling_table(results)}\n\n'
