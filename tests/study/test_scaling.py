@@ -268,7 +268,7 @@ def test_quick_scaling_suite_runs_end_to_end_and_resumes(tmp_path):
     args = ('tools/benchmarks/study.py', '--suite', 'scaling', '--size', 'quick', '--out', out, '--records', records)
     result = run_tool(*args, timeout=3600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    results = json.loads((out / 'scaling.json').read_text())
+    results = json.loads((out / 'scaling-quick.json').read_text())  # named apart from the CPU suite's
     size = world.SCALING_SIZES['quick']
     assert results['meta']['complete'] and results['missing'] == []
     assert sorted(results['pretraining']) == sorted(PRETRAINED)
@@ -279,7 +279,7 @@ def test_quick_scaling_suite_runs_end_to_end_and_resumes(tmp_path):
     assert np.isfinite(results['pretraining']['mask3d']['4']['heldout']['rgb_reliance'])
     assert sorted((r['method'], r['length']) for r in results['runs']) == sorted(
         [('scratch', 0)] + [(m, n) for m in FINETUNED if m != 'scratch' for n in size.lengths])
-    assert (out / 'scaling.png').read_bytes()[:4] == b'\x89PNG'
+    assert (out / 'scaling-quick.png').read_bytes()[:4] == b'\x89PNG'
     mtimes = {p: p.stat().st_mtime_ns for p in records.rglob('*.json')}
     for backbone in out.glob('iters*/pretrain/*/backbone.pth'):
         backbone.unlink()  # a fresh machine: the records alone must do
