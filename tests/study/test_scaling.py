@@ -285,5 +285,5 @@ def test_quick_scaling_suite_runs_end_to_end_and_resumes(tmp_path):
         backbone.unlink()  # a fresh machine: the records alone must do
     again = run_tool(*args, timeout=1200)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    assert 'pretraining' not in again.stdout and 'fine-tuning' not in again.stdout
+    assert '] pretraining ' not in again.stdout and '] fine-tuning ' not in again.stdout  # the study's log
     assert {p: p.stat().st_mtime_ns for p in records.rglob('*.json')} == mtimes
