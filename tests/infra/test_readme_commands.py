@@ -153,6 +153,12 @@ NOT_RUN = {
     'python tools/benchmarks/study.py --suite pri3d --size long-pretrain --methods scratch pri3d-view':
         'the Pri3D suite\'s longer-pretraining check (50 min, its scratch runs reused); tests/study runs '
         'the study engine at its --quick size',
+    'make study-scaling': 'the scaling suite (many hours on 2 cores); tests/study/test_scaling.py runs its quick size',
+    'python tools/benchmarks/study.py --suite scaling --size default --update-readme':
+        'the scaling suite (many hours); ' + REWRITES,
+    'python tools/benchmarks/study.py --suite scaling --report --update-readme':
+        'rebuilds the scaling blocks from the committed records; ' + REWRITES + ' (tests/study/test_scaling.py '
+        'builds the same blocks from fake records)',
     'python tools/benchmarks/study.py [--suite vit|pri3d|mask3d-ablation] '
     '[--size default|large|medium|ablation|long-pretrain|quick] [--methods M ...] [--jobs N] [--update-readme]':
         'the study (long); tests/study runs its --quick size',

@@ -1,11 +1,13 @@
 """Does the 3D prior help? A controlled, reproducible small-scale study on the synthetic world.
 
-    python tools/benchmarks/study.py [--suite vit|pri3d] [--size default|large|medium|quick] [--quick] [--out DIR]
-                                     [--methods M ...] [--jobs N] [--update-readme]
+    python tools/benchmarks/study.py [--suite vit|pri3d|mask3d-ablation|scaling] [--size SIZE] [--quick] [--out DIR]
+                                     [--methods M ...] [--jobs N] [--update-readme] [--records DIR] [--report]
 
 ``--suite vit`` (default): the same ViT-tiny pretrained by every method, fine-tuned with UperNet.
 ``--suite pri3d``: Pri3D's Table 1 in shape -- a ResNet-18 UNet pretrained by each Pri3D loss, fine-tuned with the
 Pri3D UNet segmentation protocol.
+``--suite scaling``: Mask3D, Mask3D RGB-only, MAE, scratch and the supervised-depth control pretrained for several
+lengths on the many-room world (``study_lib.scaling``: one committed record per finished step, so it resumes).
 
 1. Renders a pretraining set and a disjoint downstream set (other seeds, other scenes) of the study world
    (``study_lib.world``): furnished rooms where colour says nothing about the class, so only shape and layout do.
@@ -33,7 +35,7 @@ import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Optional
 
@@ -60,7 +62,9 @@ from study_lib.world import (  # noqa: E402
     CHUNK_VOXEL_SIZE,
     PRI3D_SIZES,
     ROOM_CLASSES,
+    SCALING_SIZES,
     SIZES,
+    ScalingSize,
     StudySize,
     check_size,
     distinct_frames,
@@ -96,6 +100,7 @@ class Suite:
     probes: bool  # linear probes of a ViT backbone
     sizes: dict = None  # size name -> StudySize of this suite (None: study_lib.world.SIZES)
     chunk_voxel_size: float = CHUNK_VOXEL_SIZE  # voxel size (m) of the geo loss's chunks, mined for this suite
+    pretrain_seed: Optional[int] = None  # randomness.seed of every pretraining (None: mmengine draws one)
 
 
 MASK3D_ABLATIONS = {  # ``--methods`` names -> configs/study/ overrides of the Mask3D knobs
@@ -149,10 +154,24 @@ ABLATION_SUITE = Suite(
     finetune_config=VIT_SUITE.finetune_config,
     converter=VIT_SUITE.converter,
     results_name='ablation.json', plot_name='ablation.png', probes=True)
-SUITES = {suite.name: suite for suite in (VIT_SUITE, PRI3D_SUITE, ABLATION_SUITE)}
+# The scaling curve (``--suite scaling``): each arm pretrained for every length of the size on the many-room world,
+# seeded (a pretraining redone on a fresh machine, because a later step needs its backbone, is the same run).
+SCALING_SUITE = Suite(
+    name='scaling',
+    arms={'scratch': Arm(None), 'mask3d': VIT_SUITE.arms['mask3d'],
+          'mask3d-rgb-only': Arm('mask3d-rgb-only_vit-tiny-p16_study.py'), 'mae': VIT_SUITE.arms['mae'],
+          'depth-supervised': VIT_SUITE.arms['depth-supervised']},
+    extra_arms={},
+    stages={},
+    recipes=None,
+    finetune_config=VIT_SUITE.finetune_config,
+    converter=VIT_SUITE.converter,
+    results_name='scaling.json', plot_name='scaling.png', probes=True, sizes=SCALING_SIZES, pretrain_seed=0)
+SUITES = {suite.name: suite for suite in (VIT_SUITE, PRI3D_SUITE, ABLATION_SUITE, SCALING_SUITE)}
 README_TITLES = {'vit': 'Synthetic world: fine-tuned mIoU, all classes and objects only (mean ± std over seeds)',
                  'mask3d-ablation': 'Mask3D ablation: fine-tuned mIoU (one seed)',
-                 'pri3d': 'Pri3D suite (ResNet-18 UNet): fine-tuned mIoU (mean ± std over seeds)'}
+                 'pri3d': 'Pri3D suite (ResNet-18 UNet): fine-tuned mIoU (mean ± std over seeds)',
+                 'scaling': 'Scaling suite (ViT-tiny, many-room world): each metric vs pretraining iterations'}
 
 
 def all_arms(suite):
@@ -207,6 +226,8 @@ def pretrain(method, suite, out: Path, pretrain_root: Path, size: StudySize, bac
     iters = arm_iters(arm, size)
     log(f'pretraining {method} for {iters} iterations')
     options = {'train_dataloader.dataset.data_root': f'{pretrain_root}/', **schedule_options(iters)}
+    if suite.pretrain_seed is not None:
+        options['randomness.seed'] = suite.pretrain_seed
     if arm.init_from:
         options.update({'model.backbone.init_cfg.type': 'Pretrained', 'model.backbone.init_cfg.prefix': 'backbone.',
                         'model.backbone.init_cfg.checkpoint': backbones[arm.init_from]})
@@ -384,10 +405,107 @@ def run_study(suite, methods, out: Path, size_name: str, size: StudySize, jobs: 
     log(f'wrote {suite.results_name}, its table and {suite.plot_name} in {out} in {wall_minutes:.1f} min')
 
 
+# ---------------------------------------------------------------------------------------------- scaling
+def scaling_arms(suite=None):
+    from study_lib.scaling import ScalingArm
+    suite = suite or SCALING_SUITE
+    return {m: ScalingArm(pretrained=arm.config is not None, finetune=arm.finetune) for m, arm in suite.arms.items()}
+
+
+def scaling_steps(out: Path, pretrain_root: Path, downstream_root: Path, size: ScalingSize):
+    """The scaling suite's real steps: the fair study's pretraining, record, probes and fine-tuning, one length at
+    a time (work folder ``out/iters<length>``; an unpretrained arm's fine-tunings in ``out``)."""
+    from study_lib.scaling import Steps
+    suite = SCALING_SUITE
+    probe_data = []
+
+    def length_out(length):
+        return out / f'iters{length}'
+
+    def length_size(length):
+        return replace(size.study, pretrain_iters=length)
+
+    def pretrain_arm(method, length):
+        return pretrain(method, suite, length_out(length), pretrain_root, length_size(length), {})
+
+    def record(method, length):
+        result = pretraining_record(method, suite, length_out(length), pretrain_root, downstream_root,
+                                    length_size(length))
+        times = [e['time'] for e in read_scalars(length_out(length) / 'pretrain' / method) if 'time' in e]
+        return dict(result, seconds_per_iter=float(np.mean(times)) if times else None)
+
+    def data():
+        if not probe_data:
+            from mmengine.config import Config
+            from study_lib.probes import load_probe_data
+            cfg = Config.fromfile(STUDY_CONFIGS / '_study_vit.py')
+            probe_data.append((cfg, load_probe_data(downstream_root, size.study.probe_frames, cfg.study_img_size,
+                                                    cfg.study_patch_size)))
+        return probe_data[0]
+
+    def probe(method, backbone):
+        from study_lib.probes import linear_probes, study_vit
+        cfg, loaded = data()
+        return linear_probes(study_vit(cfg, backbone), loaded)
+
+    def reference():
+        from study_lib.probes import constant_probe
+        return constant_probe(data()[1])
+
+    def finetune_arm(method, length, backbone, seed):
+        return finetune(method, backbone, tuple(size.study.recipes[0]), max(size.study.fractions), seed, suite.name,
+                        out if length is None else length_out(length), downstream_root, size.study)
+    return Steps(pretrain=pretrain_arm, pretraining_record=record, probe=probe, probe_reference=reference,
+                 finetune=finetune_arm)
+
+
+def scaling_results(records_dir: Path, size_name: str, size: ScalingSize, threads: int):
+    from study_lib.scaling import Records, collect
+    results = collect(Records(records_dir), scaling_arms(), size.lengths, size.study.seeds)
+    steps = [r for group in (results['pretraining'], results['probes']) for by_length in group.values()
+             for r in by_length.values()] + results['runs']
+    finished = sorted(r['finished'] for r in steps if r.get('finished'))
+    meta = dict(report.provenance(), suite=SCALING_SUITE.name, size=size_name, device=training_device(),
+                threads=threads, lengths=list(size.lengths), study_size=asdict(size.study), world=world_record(),
+                step_wall_minutes=sum(r.get('step_wall_s') or 0.0 for r in steps) / 60,
+                first_finished=finished[0] if finished else None, last_finished=finished[-1] if finished else None,
+                complete=not results['missing'],
+                records=str(records_dir.relative_to(REPO)) if records_dir.is_relative_to(REPO) else str(records_dir),
+                schedule='each length a separate pretraining with its own warm-up + cosine schedule')
+    return dict(meta=meta, **results)
+
+
+def training_device():
+    import torch
+    return 'GPU' if torch.cuda.is_available() else 'CPU'
+
+
+def run_scaling_suite(suite, out: Path, records_dir: Path, size_name: str, size: ScalingSize, threads: int,
+                      train=True):
+    """Runs (or resumes) every missing step of the scaling suite, then writes ``scaling.json`` (every record, the
+    steps still missing), its table and plot in ``out``."""
+    from study_lib.scaling import Records, run_scaling
+    records_dir.mkdir(parents=True, exist_ok=True)
+    check_size(records_dir, size_name, size)  # the records of one size only
+    if train:
+        pretrain_root, downstream_root = make_datasets(out, size.study)
+        run_scaling(Records(records_dir), scaling_arms(), size.lengths, size.study.seeds,
+                    scaling_steps(out, pretrain_root, downstream_root, size), log)
+    results = scaling_results(records_dir, size_name, size, threads)
+    write_text_atomic(str(out / suite.results_name), json.dumps(results, indent=1))
+    write_text_atomic(str(out / f'{Path(suite.results_name).stem}.md'), report.scaling_table(results) + '\n')
+    report.scaling_plot(results, out / suite.plot_name, README_TITLES['scaling'])
+    print(report.scaling_table(results))
+    missing = f'; {len(results["missing"])} steps still missing' if results['missing'] else ''
+    log(f'wrote {suite.results_name}, its table and {suite.plot_name} in {out}{missing}')
+
+
 SECTIONS_OF = {'vit': report.readme_sections, 'pri3d': report.pri3d_readme_sections,
-               'mask3d-ablation': report.ablation_readme_sections}
+               'mask3d-ablation': report.ablation_readme_sections, 'scaling': report.scaling_readme_sections}
 SUMMARIES_OF = {'vit': report.readme_summary_sections, 'pri3d': report.pri3d_readme_summary_sections,
-                'mask3d-ablation': report.ablation_readme_summary_sections}
+                'mask3d-ablation': report.ablation_readme_summary_sections,
+                'scaling': report.scaling_readme_summary_sections}
+PLOTS_OF = {'scaling': report.scaling_plot}  # the others: mIoU vs data share
 
 
 def update_readme(out: Path, suite=VIT_SUITE, readme: Path = REPO / 'README.md'):
@@ -397,7 +515,7 @@ def update_readme(out: Path, suite=VIT_SUITE, readme: Path = REPO / 'README.md')
     docs = readme.parent / 'docs' / 'study'
     docs.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(str(docs / suite.results_name), (out / suite.results_name).read_bytes())
-    report.plot(results, docs / suite.plot_name, README_TITLES[suite.name])
+    PLOTS_OF.get(suite.name, report.plot)(results, docs / suite.plot_name, README_TITLES[suite.name])
     summaries = SUMMARIES_OF[suite.name](results) if suite.name in SUMMARIES_OF else {}  # a suite may have none
     for page, sections in ((readme.parent / 'docs' / 'study.md', SECTIONS_OF[suite.name](results)),
                            (readme, summaries)):
@@ -412,10 +530,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--suite', choices=list(SUITES), default='vit',
                         help="'vit': ViT-tiny, every method (default); 'pri3d': ResNet-18 UNet, Pri3D's Table 1")
-    parser.add_argument('--size', choices=sorted({*SIZES, *PRI3D_SIZES}), default='default',
+    parser.add_argument('--size', choices=sorted({*SIZES, *PRI3D_SIZES, *SCALING_SIZES}), default='default',
                         help="'default': <= 90 min on the 2-core CPU (--jobs 2); 'large': 4x the pretraining, 1.7x "
-                             "the fine-tuning, a recipe grid; 'medium': fewer iterations; 'long-pretrain' (--suite "
-                             "pri3d): 4x the pretraining, all the data only; 'quick': smoke")
+                             "the fine-tuning, a recipe grid; 'medium': fewer iterations; 'many-rooms': the default "
+                             "on 240 pretraining rooms of 2 frames; 'long-pretrain' (--suite pri3d): 4x the "
+                             "pretraining, all the data only; 'gpu' (--suite scaling): its GPU records; "
+                             "'quick': smoke")
     parser.add_argument('--quick', action='store_true', help="CI smoke size (= --size quick): minutes, one seed")
     parser.add_argument('--out', default=None, help='work folder (default work_dirs/study[-pri3d][-SIZE])')
     parser.add_argument('--methods', nargs='+', default=None,
@@ -428,6 +548,11 @@ def main():
                         help='copy the finished study in --out (JSON, plot) into docs/study/, its tables into '
                              'docs/study.md and its summary into README.md; runs '
                              '(or resumes) the study first if it has not finished')
+    parser.add_argument('--records', default=None,
+                        help='--suite scaling: folder of the finished steps\' records (default docs/study/scaling'
+                             '[-gpu] for the default and gpu sizes, else --out/records)')
+    parser.add_argument('--report', action='store_true',
+                        help='--suite scaling: build the JSON, table and plot from the records so far; train nothing')
     args = parser.parse_args()
     suite = SUITES[args.suite]
     methods = args.methods or list(suite.arms)
@@ -440,10 +565,25 @@ def main():
     if size_name not in sizes:
         parser.error(f'--suite {suite.name} has no size {size_name!r} (its sizes: {", ".join(sizes)})')
     size = sizes[size_name]
+    scaling = suite.name == SCALING_SUITE.name
+    if scaling and (args.methods or (args.jobs or 1) != 1):
+        parser.error('--suite scaling runs every arm, one step at a time (no --methods, --jobs 1)')
+    if not scaling and (args.records or args.report):
+        parser.error('--records and --report belong to --suite scaling')
     suffix = ('' if suite.name == 'vit' else f'-{suite.name}') + ('' if size_name == 'default' else f'-{size_name}')
     out = Path(args.out or f'work_dirs/study{suffix}').resolve()
     out.mkdir(parents=True, exist_ok=True)
     check_size(out, size_name, size)
+    if scaling:
+        if size_name != 'default':  # another size's results sit beside the CPU one's
+            suite = replace(suite, results_name=f'scaling-{size_name}.json', plot_name=f'scaling-{size_name}.png')
+        records = Path(args.records or (REPO / 'docs' / 'study' / f'scaling{suffix[len("-scaling"):]}'
+                                        if size_name in ('default', 'gpu') else out / 'records')).resolve()
+        # the report is always rebuilt from the records (after running the missing steps unless --report)
+        run_scaling_suite(suite, out, records, size_name, size, args.threads, train=not args.report)
+        if args.update_readme:
+            update_readme(out, suite)
+        return
     jobs = args.jobs or max(1, (os.cpu_count() or 1) // args.threads)
     if not (args.update_readme and (out / suite.results_name).exists()):
         run_study(suite, methods, out, size_name, size, jobs, args.threads)

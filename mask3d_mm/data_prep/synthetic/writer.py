@@ -90,13 +90,20 @@ def _read_json(path):
         return None
 
 
+def _only_empty_frame_folders(scene_dir):
+    """A scene folder of a run stopped before it wrote ``scene.json``: nothing but our frame folders, empty."""
+    ours = {*FRAME_FOLDERS, 'intrinsic'}
+    return all(p.name in ours and p.is_dir() and not any(p.iterdir()) for p in scene_dir.iterdir())
+
+
 def _prepare_scene_dir(scene_dir, recipe, overwrite):
     """True if the scene is already complete with this recipe; otherwise make the folder ready to (re)write."""
     marker = _read_json(scene_dir / DONE_MARKER)
     if marker == recipe:
         return True
     if scene_dir.exists() and any(scene_dir.iterdir()):
-        is_synthetic = (_read_json(scene_dir / 'scene.json') or {}).get('generator') == __name__
+        is_synthetic = (_read_json(scene_dir / 'scene.json') or {}).get('generator') == __name__ or \
+            _only_empty_frame_folders(scene_dir)
         if not is_synthetic:
             raise DataError(f'{scene_dir}: exists and is not a synthetic scene; refusing to write into it '
                             '(choose another --out)')

@@ -52,7 +52,8 @@ def mean_cell(stat):
 
 
 def number(value, digits):
-    return DASH if value is None else f'{value:.{digits}f}'
+    """A table cell: a dash for a value not recorded or not defined (NaN)."""
+    return DASH if value is None or value != value else f'{value:.{digits}f}'
 
 
 def table(header, rows):
@@ -333,3 +334,217 @@ def ablation_readme_summary_sections(results: dict) -> dict:
     caption = (f'**Mask3D masking ablation, synthetic** ({budget(results, "ViT-tiny")}; `docs/study/ablation.json`; '
                f'loss / copy below 1: the model beats copying the nearest visible depth pixel):')
     return {'mask3d-ablation-summary': summary_block('mask3d-ablation', caption, methods, rows)}
+
+
+# ------------------------------------------------------------------------------------------ scaling suite
+# (key, name, digits) of every scaling metric; a pretraining's held-out diagnostics, a probe score or a fine-tuning
+SCALING_METRICS = (('rgb_reliance', 'RGB reliance (held-out)', 3), ('l1_vs_copy', 'masked-depth L1 / copy', 2),
+                   ('depth_rmse', 'depth probe RMSE (m)', 3), ('rel_depth_rmse', 'relative depth RMSE (log)', 3),
+                   ('normal_angle_deg', 'normal probe error (°)', 1), ('mIoU', 'mIoU', 1),
+                   ('objects_mIoU', 'objects mIoU', 1))
+
+
+def scaling_lengths(results):
+    """The pretraining lengths of the suite, shortest first."""
+    return [int(length) for length in results['meta']['lengths']]
+
+
+def scaling_methods(results):
+    """Every arm with a record, pretrained ones first (in suite order), then the unpretrained ones."""
+    methods = [*results['pretraining'], *results['probes'], *(r['method'] for r in results['runs'])]
+    methods = list(dict.fromkeys(methods))
+    return [m for m in methods if m in results['pretraining']] + [m for m in methods if m not in
+                                                                   results['pretraining']]
+
+
+def scaling_value(results, method, length, key):
+    """One metric of ``method`` pretrained for ``length`` iterations (0: unpretrained): (mean, std, n) over the
+    seeds for a fine-tuning score, (value, 0, 1) otherwise; None when not recorded (yet)."""
+    if key in ('mIoU', 'objects_mIoU'):
+        values = [r[key] for r in results['runs'] if r['method'] == method and r['length'] == length]
+        return (float(np.mean(values)), float(np.std(values)), len(values)) if values else None
+    if key in ('rgb_reliance', 'l1_vs_copy'):
+        heldout = results['pretraining'].get(method, {}).get(str(length), {}).get('heldout') or {}
+        if key == 'rgb_reliance':
+            value = heldout.get('rgb_reliance')
+        else:
+            loss, copy = heldout.get('loss_depth'), heldout.get('nearest_visible_depth_loss')
+            value = loss / copy if loss is not None and copy else None
+    else:
+        value = results['probes'].get(method, {}).get(str(length), {}).get(key)
+    return None if value is None or not np.isfinite(value) else (float(value), 0.0, 1)
+
+
+def scaling_cell(stat, digits):
+    if stat is None:
+        return DASH
+    mean, std, n = stat
+    return f'{mean:.{digits}f}' if n == 1 else f'{mean:.{digits}f} ± {std:.{digits}f} (n={n})'
+
+
+def scaling_table(results):
+    """One row per arm and pretraining length (an unpretrained arm: one row, 0 iterations), every metric, the
+    held-out masked-depth L1 and its copy baseline in metres, and the measured seconds per pretraining iteration;
+    the probes' constant-prediction reference closes the table. A dash: not recorded (yet) or not defined."""
+    header = ['arm', 'pretraining iterations', 'held-out masked-depth L1 (m)', 'copy baseline L1 (m)'] + \
+        [name for _, name, _ in SCALING_METRICS] + ['s / pretraining iteration']
+    rows = []
+    for method in scaling_methods(results):
+        by_length = results['pretraining'].get(method)
+        for length in (scaling_lengths(results) if by_length is not None else [0]):
+            record = (by_length or {}).get(str(length), {})
+            heldout = record.get('heldout') or {}
+            rows.append([method, str(length), number(heldout.get('loss_depth'), 3),
+                         number(heldout.get('nearest_visible_depth_loss'), 3)] +
+                        [scaling_cell(scaling_value(results, method, length, key), digits)
+                         for key, _, digits in SCALING_METRICS] + [number(record.get('seconds_per_iter'), 2)])
+    reference = results.get('probe_reference') or {}
+    probe_keys = ('depth_rmse', 'rel_depth_rmse', 'normal_angle_deg')
+    rows.append(['constant prediction (probe reference)', DASH, DASH, DASH] +
+                [number(reference.get(key), digits) if key in probe_keys else DASH
+                 for key, _, digits in SCALING_METRICS] + [DASH])
+    return table(header, rows)
+
+
+def scaling_plot(results, path, title):
+    """Each metric against the pretraining iterations (log axis), one line per pretrained arm (error bars: std over
+    the fine-tuning seeds); an unpretrained arm is a dashed level (its band: the seeds' std), the probes' constant
+    prediction a dotted one."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    lengths = scaling_lengths(results)
+    fig, axes = plt.subplots(2, 4, figsize=(14, 6.5), dpi=110)
+    for ax, (key, name, _) in zip(axes.flat, SCALING_METRICS):
+        for index, method in enumerate(scaling_methods(results)):
+            if method in results['pretraining']:
+                points = [(length, scaling_value(results, method, length, key)) for length in lengths]
+                points = [(length, stat) for length, stat in points if stat is not None]
+                if points:
+                    ax.errorbar([p[0] for p in points], [p[1][0] for p in points], yerr=[p[1][1] for p in points],
+                                marker='o', capsize=3, label=method, color=f'C{index}')  # one colour per arm
+                continue
+            stat = scaling_value(results, method, 0, key)
+            if stat is not None:
+                line = ax.axhline(stat[0], linestyle='--', color='k', label=f'{method} (no pretraining)')
+                ax.axhspan(stat[0] - stat[1], stat[0] + stat[1], color=line.get_color(), alpha=0.1)
+        reference = (results.get('probe_reference') or {}).get(key)
+        if reference is not None:
+            ax.axhline(reference, linestyle=':', color='grey', label='constant prediction')
+        ax.set_xscale('log')
+        ax.set_xticks(lengths, [str(length) for length in lengths])
+        ax.minorticks_off()
+        ax.set_xlabel('pretraining iterations')
+        ax.set_title(name, fontsize=9)
+        ax.grid(alpha=0.3)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    for ax in axes.flat[1:len(SCALING_METRICS)]:  # every arm, also one the first panel lacks
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    axes.flat[-1].axis('off')
+    axes.flat[-1].legend(handles, labels, fontsize=8, loc='center')
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    tmp_path = f'{path}.tmp{os.getpid()}.png'
+    fig.savefig(tmp_path)
+    plt.close(fig)
+    os.replace(tmp_path, path)
+
+
+def scaling_block_name(results):
+    size = results['meta']['size']
+    return 'study-scaling' + ('' if size == 'default' else f'-{size}')
+
+
+def scaling_file(results, suffix):
+    size = results['meta']['size']
+    return f'scaling{"" if size == "default" else f"-{size}"}.{suffix}'
+
+
+def series(results, method, key, digits):
+    """``a / b / c`` of one metric at every length (``not run yet`` where missing)."""
+    cells = []
+    for length in scaling_lengths(results):
+        stat = scaling_value(results, method, length, key)
+        if stat is None:
+            cells.append('not run yet')
+        else:
+            mean, std, n = stat
+            cells.append(f'{mean:.{digits}f}' + ('' if n == 1 else f' ± {std:.{digits}f}'))
+    return ' / '.join(cells)
+
+
+def scaling_reading(results):
+    """The sentences the suite must state, each number read from the JSON: Mask3D's held-out RGB reliance per
+    length, the depth-probe RMSE of Mask3D, MAE and the supervised control, fine-tuned mIoU against scratch."""
+    lengths = ' / '.join(map(str, scaling_lengths(results)))
+    scratch = scaling_value(results, 'scratch', 0, 'mIoU')
+    reference = (results.get('probe_reference') or {}).get('depth_rmse')
+    lines = [f'- *RGB reliance on unseen rooms* at {lengths} pretraining iterations: Mask3D '
+             f'{series(results, "mask3d", "rgb_reliance", 3)}; Mask3D RGB-only '
+             f'{series(results, "mask3d-rgb-only", "rgb_reliance", 3)}.',
+             f'- *Depth-probe RMSE (m)* at {lengths}: Mask3D {series(results, "mask3d", "depth_rmse", 3)}; MAE '
+             f'{series(results, "mae", "depth_rmse", 3)}; supervised-depth control '
+             f'{series(results, "depth-supervised", "depth_rmse", 3)}; constant prediction {number(reference, 3)}.',
+             f'- *Fine-tuned mIoU* (all the downstream data, mean ± std over the seeds) at {lengths}: Mask3D '
+             f'{series(results, "mask3d", "mIoU", 1)}; Mask3D RGB-only '
+             f'{series(results, "mask3d-rgb-only", "mIoU", 1)}; MAE {series(results, "mae", "mIoU", 1)}; '
+             f'scratch (no pretraining) '
+             f'{"not run yet" if scratch is None else scaling_cell(scratch, 1)}.']
+    return '\n'.join(lines)
+
+
+def scaling_readme_sections(results: dict) -> dict:
+    """``{marker name: docs/study.md block}`` of the scaling suite: caption, generated reading, table, plot."""
+    meta, size = results['meta'], results['meta']['study_size']
+    name = scaling_block_name(results)
+    begin, end = markers(name)
+    frames = sorted({r['distinct_frames'] for by_length in results['pretraining'].values()
+                     for r in by_length.values()})
+    seeds = f'{size["seeds"]} seeds' if size['seeds'] > 1 else 'one seed'
+    fairness = (f'Every pretraining of one length saw the same {" / ".join(map(str, frames))} distinct frames '
+                f'(asserted)' if frames else 'No pretraining recorded yet')
+    recorded = ('every step recorded' if meta['complete'] else
+                f'**unfinished: {len(results["missing"])} steps not run yet** (the numbers below are the steps '
+                f'recorded so far)')
+    caption = (f'**Scaling suite, synthetic, {meta["device"]}** (ViT-tiny 6x192, 128x128 input, `{meta["size"]}` '
+               f'size: {size["pretrain_scenes"]} pretraining rooms x {size["pretrain_frames"]} frames, every held-out '
+               f'number on the {size["downstream_scenes"]} other rooms of the downstream world; each length a '
+               f'separate pretraining with its own warm-up + cosine schedule; fine-tuning {size["finetune_iters"]} '
+               f'iterations on all the downstream data, {seeds}). Steps finished {meta["first_finished"]} to '
+               f'{meta["last_finished"]}, '
+               f'{recorded}; steps took {meta["step_wall_minutes"]:.0f} min in all; every record is in '
+               f'`{meta["records"]}/`, the whole suite in `docs/study/{scaling_file(results, "json")}` (`python '
+               f'tools/benchmarks/study.py --suite scaling --size {meta["size"]} --update-readme`, commit '
+               f'{commit_phrase(meta["commit"])[len("commit "):]}). {fairness}. RGB reliance: relative increase of '
+               f'the held-out masked-depth L1 when the RGB tokens are shuffled across the batch; L1 / copy: against '
+               f'copying the nearest visible depth pixel (no visible depth for RGB-only: a dash).')
+    return {name: (f'{begin}\n{caption}\n\n{scaling_reading(results)}\n\n{scaling_table(results)}\n\n'
+                   f'![Scaling suite: each metric vs pretraining iterations](study/{scaling_file(results, "png")})\n'
+                   f'{end}')}
+
+
+def scaling_readme_summary_sections(results: dict) -> dict:
+    """``{marker name: README line}``: one line (markers inline) with the longest recorded length's Mask3D
+    reliance and mIoU against scratch; none for another size than the CPU one (its JSON sits beside it)."""
+    if results['meta']['size'] != 'default':
+        return {}
+    begin, end = markers('study-scaling-summary')
+    recorded = [length for length in scaling_lengths(results)
+                if scaling_value(results, 'mask3d', length, 'mIoU') is not None]
+    scratch = scaling_value(results, 'scratch', 0, 'mIoU')
+    if recorded:
+        length = recorded[-1]
+        reliance = scaling_value(results, 'mask3d', length, 'rgb_reliance')
+        finding = (f'after {length} pretraining iterations Mask3D fine-tunes to '
+                   f'{short_cell(scaling_value(results, "mask3d", length, "mIoU"))} mIoU (scratch '
+                   f'{DASH if scratch is None else short_cell(scratch)}), held-out RGB reliance '
+                   f'{DASH if reliance is None else f"{reliance[0]:.3f}"}')
+    else:
+        finding = 'no Mask3D fine-tuning recorded yet'
+    status = '' if results['meta']['complete'] else f', unfinished: {len(results["missing"])} steps to run'
+    return {'study-scaling-summary': (
+        f'{begin}**Scaling suite** (`docs/study/scaling.json`, {" / ".join(map(str, scaling_lengths(results)))} '
+        f'pretraining iterations on 240 rooms{status}): {finding}; curves in [docs/study.md](docs/study.md).{end}')}
