@@ -19,14 +19,11 @@ import torch
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import Runner
 
-from tests.helpers.cpu_amp import (
-    amp_params,
-    check_amp_step,
-    one_torch_thread,  # noqa: F401  (autouse fixture)
-    shrink_vit_depth,
-)
+from tests.helpers import cpu_amp
 
 from .test_real_configs import one_iteration_config
+
+one_torch_thread = cpu_amp.one_torch_thread  # the autouse fixture, collected from this module
 
 CONFIGS = {
     'upernet-vit': 'upernet_vit-b16-mask3d_8xb2-amp-20k_scannet-512x512.py',
@@ -52,21 +49,21 @@ def fp32_mmcv_cpu_ops(monkeypatch):
 def run_amp_step(family, dtype, data_root, full_depth=False):
     cfg = one_iteration_config(CONFIGS[family], data_root)
     if family in VIT_LAYERS and not full_depth:
-        cfg.model.backbone = shrink_vit_depth(cfg.model.backbone, VIT_LAYERS[family])
+        cfg.model.backbone = cpu_amp.shrink_vit_depth(cfg.model.backbone, VIT_LAYERS[family])
     init_default_scope(cfg.default_scope)
     data = next(iter(Runner.build_dataloader(cfg.train_dataloader)))
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     rtol = DET_RTOL[dtype] if 'mask-rcnn' in family else None
-    check_amp_step(model, data, cfg.optim_wrapper, dtype, rtol=rtol)
+    cpu_amp.check_amp_step(model, data, cfg.optim_wrapper, dtype, rtol=rtol)
 
 
-@pytest.mark.parametrize('family,dtype', amp_params(CONFIGS, default={f'{family}-bf16' for family in CONFIGS}))
+@pytest.mark.parametrize('family,dtype', cpu_amp.amp_params(CONFIGS, default={f'{family}-bf16' for family in CONFIGS}))
 def test_amp_step(family, dtype, tiny_roots, fp32_mmcv_cpu_ops):
     run_amp_step(family, dtype, tiny_roots['scannet'])
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('family,dtype', amp_params(VIT_LAYERS))
+@pytest.mark.parametrize('family,dtype', cpu_amp.amp_params(VIT_LAYERS))
 def test_amp_step_full_depth(family, dtype, tiny_roots, fp32_mmcv_cpu_ops):
     run_amp_step(family, dtype, tiny_roots['scannet'], full_depth=True)

@@ -173,6 +173,12 @@ def plot(results, path, title):
         ax.set_ylabel(f'{name} (%)')
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
+    save_figure(fig, title, path)
+
+
+def save_figure(fig, title, path):
+    """Title, tight layout, then the PNG written atomically (a temporary file renamed over ``path``)."""
+    import matplotlib.pyplot as plt
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     tmp_path = f'{path}.tmp{os.getpid()}.png'
@@ -445,12 +451,7 @@ def scaling_plot(results, path, title):
                 labels.append(label)
     axes.flat[-1].axis('off')
     axes.flat[-1].legend(handles, labels, fontsize=8, loc='center')
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    tmp_path = f'{path}.tmp{os.getpid()}.png'
-    fig.savefig(tmp_path)
-    plt.close(fig)
-    os.replace(tmp_path, path)
+    save_figure(fig, title, path)
 
 
 def scaling_block_name(results):
