@@ -26,6 +26,7 @@ from mmengine.runner import load_checkpoint
 from mmpretrain.registry import DATASETS, MODELS, TRANSFORMS
 
 import mask3d_mm  # noqa: F401
+from mask3d_mm.utils.checkpoint import check_checkpoint_file
 from mask3d_mm.utils.cli import run_cli
 from mask3d_mm.utils.errors import DataError
 from mask3d_mm.utils.launch import load_config
@@ -106,8 +107,7 @@ def main(argv=None) -> None:
         raise DataError('--num-frames and --batch-size must be >= 2 (the RGB shuffle swaps frames of a batch)')
 
     cfg = load_config(args.config, args.cfg_options)
-    if not osp.isfile(args.checkpoint):
-        raise DataError(f'{args.checkpoint}: checkpoint not found')
+    check_checkpoint_file(args.checkpoint)
     dataset, source = held_out_dataset(cfg, args.split, args.scenes)
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     model = MODELS.build(cfg.model)

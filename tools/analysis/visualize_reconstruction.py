@@ -22,6 +22,7 @@ from mmpretrain.registry import DATASETS, MODELS, TRANSFORMS
 
 import mask3d_mm  # noqa: F401
 from mask3d_mm.utils.atomic_io import write_image_atomic
+from mask3d_mm.utils.checkpoint import check_checkpoint_file
 from mask3d_mm.utils.cli import run_cli
 from mask3d_mm.utils.errors import DataError
 from mask3d_mm.utils.launch import load_config
@@ -78,8 +79,7 @@ def main(argv=None) -> None:
 
     cfg = load_config(args.config, args.cfg_options)
     items = frame_items(cfg, args.frames, args.num)  # bad input fails before the model is built
-    if not osp.isfile(args.checkpoint):
-        raise DataError(f'{args.checkpoint}: checkpoint not found')
+    check_checkpoint_file(args.checkpoint)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     model = MODELS.build(cfg.model)
