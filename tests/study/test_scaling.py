@@ -1,7 +1,9 @@
 """The scaling suite (``study.py --suite scaling``, ``study_lib.scaling``): every step once, a second sitting reuses
 the records and trains nothing, unequal frames stop it, and the report is rebuilt from the records alone."""
+import copy
 import json
 import runpy
+import shutil
 from types import SimpleNamespace
 
 import numpy as np
@@ -151,12 +153,36 @@ def test_a_missing_step_pretrains_only_its_arm_and_length(tmp_path):
                           ('pretrain', 'mae', 4), ('finetune', 'mae', 4, 1)]
 
 
+def test_two_processes_sharing_the_records_run_each_step_once(tmp_path):
+    """``--methods`` / ``--lengths`` shares: two processes on disjoint arms and lengths leave exactly the records of
+    one whole run, and a share's equal-budget check also compares the other process's pretrainings."""
+    whole = run_fake(tmp_path / 'whole', FakeSteps(tmp_path))
+    shared = scaling.Records(tmp_path / 'shared')
+    shares = [FakeSteps(tmp_path) for _ in range(4)]
+    for fake, (arms, lengths) in zip(shares, [(['scratch', 'mask3d', 'mae'], (4,)), (['mask3d-rgb-only'], (2, 4)),
+                                              (['mask3d', 'mae', 'depth-supervised'], (2,)),
+                                              (['depth-supervised'], (4,))]):
+        scaling.run_scaling(shared, {m: ARMS[m] for m in arms}, lengths, 2, fake.steps(), log=lambda message: None)
+    assert sum(c[0] == 'pretrain' for fake in shares for c in fake.calls) == len(PRETRAINED) * 2  # once each
+    names = sorted(p.relative_to(whole.root).as_posix() for p in whole.root.rglob('*.json'))
+    assert sorted(p.relative_to(shared.root).as_posix() for p in shared.root.rglob('*.json')) == names
+    odd = tmp_path / 'odd' / 'pretrain'  # another process recorded every arm but mae at 2 iterations
+    shutil.copytree(whole.root / 'pretrain', odd)
+    (odd / 'mae_2.json').unlink()
+    fake = FakeSteps(tmp_path, frames={'mae': ['a', 'b', 'd']})
+    with pytest.raises(SystemExit, match='different frames'):
+        scaling.run_scaling(scaling.Records(odd.parent), {'mae': ARMS['mae']}, (2,), 2, fake.steps(),
+                            log=lambda message: None)
+    assert not [c for c in fake.calls if c[0] == 'probe' and c[1] == 'mae']
+
+
 def test_unequal_frames_stop_the_suite_before_any_probe(tmp_path):
     fake = FakeSteps(tmp_path, frames={'mae': ['a', 'b', 'd']})  # same count, another frame
     with pytest.raises(SystemExit, match='different frames'):
         run_fake(tmp_path, fake)
     assert not [c for c in fake.calls if c[0] == 'probe' and c[1] != 'scratch']
-    with pytest.raises(SystemExit, match=r"different frames: \{'mask3d': 3, 'mask3d-rgb-only': 3, 'mae': 2"):
+    shown = r"\{'depth-supervised': 3, 'mae': 2, 'mask3d-rgb-only': 3, 'mask3d': 3\}"  # every recorded arm
+    with pytest.raises(SystemExit, match=f'different frames: {shown}'):
         run_fake(tmp_path / 'other', FakeSteps(tmp_path, frames={'mae': ['a', 'b']}))
     with pytest.raises(SystemExit, match='different iterations'):
         scaling.check_equal_budgets({m: dict(distinct_frames=1, frames_sha256='x', iters=i, images_per_iter=16)
@@ -193,6 +219,13 @@ def test_report_is_built_from_the_records(tmp_path):
     reading = report.scaling_reading(results)
     assert 'Mask3D 0.002 / 0.004; Mask3D RGB-only 0.002 / 0.004' in reading and 'constant prediction 0.950' in reading
     assert 'scratch (no pretraining) 30.5 ± 0.5 (n=2)' in reading
+    moved = copy.deepcopy(results)  # the fakes' Mask3D 2 mIoU above its own, MAE a better depth probe at 4
+    for run in moved['runs']:
+        run['mIoU'] += 2.0 if run['method'] == 'mask3d' else 0.0
+    moved['probes']['mae']['4']['depth_rmse'] = 0.85
+    gaps = report.scaling_reading(moved).splitlines()[-1]
+    assert 'depth-probe RMSE Mask3D − MAE +0.000 / -0.050 m' in gaps
+    assert 'mIoU Mask3D − scratch +2.0 / +2.0, Mask3D − MAE +2.0 / +2.0' in gaps
     sections = report.scaling_readme_sections(results)
     assert list(sections) == ['study-scaling'] and table in sections['study-scaling']
     assert 'every step recorded' in sections['study-scaling']
@@ -216,9 +249,12 @@ def test_report_of_an_unfinished_suite_says_what_is_missing(tmp_path):
 def test_scaling_options_are_refused_elsewhere_and_records_hold_one_size(tmp_path):
     result = run_tool('tools/benchmarks/study.py', '--suite', 'scaling', '--size', 'quick', '--jobs', '2',
                       '--out', tmp_path)
-    assert result.returncode == 2 and 'no --methods, --jobs 1' in result.stderr
+    assert result.returncode == 2 and '(--jobs 1; a second process' in result.stderr
     result = run_tool('tools/benchmarks/study.py', '--report', '--out', tmp_path)
-    assert result.returncode == 2 and '--records and --report belong to --suite scaling' in result.stderr
+    assert result.returncode == 2 and '--records, --report and --lengths belong to --suite scaling' in result.stderr
+    result = run_tool('tools/benchmarks/study.py', '--suite', 'scaling', '--size', 'quick', '--lengths', '3',
+                      '--out', tmp_path)
+    assert result.returncode == 2 and "--lengths: the size 'quick' has the lengths (2, 4)" in result.stderr
     result = run_tool('tools/benchmarks/study.py', '--suite', 'scaling', '--size', 'large', '--out', tmp_path)
     assert result.returncode == 2 and "has no size 'large'" in result.stderr
     assert list(tmp_path.iterdir()) == []  # refused before anything was written

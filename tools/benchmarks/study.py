@@ -481,15 +481,17 @@ def training_device():
 
 
 def run_scaling_suite(suite, out: Path, records_dir: Path, size_name: str, size: ScalingSize, threads: int,
-                      train=True):
-    """Runs (or resumes) every missing step of the scaling suite, then writes ``scaling.json`` (every record, the
-    steps still missing), its table and plot in ``out``."""
+                      train=True, methods=None, lengths=None):
+    """Runs (or resumes) every missing step of the scaling suite -- or of its ``methods`` and ``lengths`` only, the
+    share of one of several processes -- then writes ``scaling.json`` (every record so far, the steps still
+    missing), its table and plot in ``out``."""
     from study_lib.scaling import Records, run_scaling
     records_dir.mkdir(parents=True, exist_ok=True)
     check_size(records_dir, size_name, size)  # the records of one size only
     if train:
         pretrain_root, downstream_root = make_datasets(out, size.study)
-        run_scaling(Records(records_dir), scaling_arms(), size.lengths, size.study.seeds,
+        arms = {m: arm for m, arm in scaling_arms().items() if not methods or m in methods}
+        run_scaling(Records(records_dir), arms, tuple(lengths or size.lengths), size.study.seeds,
                     scaling_steps(out, pretrain_root, downstream_root, size), log)
     results = scaling_results(records_dir, size_name, size, threads)
     write_text_atomic(str(out / suite.results_name), json.dumps(results, indent=1))
@@ -551,6 +553,9 @@ def main():
     parser.add_argument('--records', default=None,
                         help='--suite scaling: folder of the finished steps\' records (default docs/study/scaling'
                              '[-gpu] for the default and gpu sizes, else --out/records)')
+    parser.add_argument('--lengths', type=int, nargs='+', default=None,
+                        help='--suite scaling: run only these pretraining lengths\' steps (default: every length of '
+                             'the size); with --methods, lets two processes share the records folder')
     parser.add_argument('--report', action='store_true',
                         help='--suite scaling: build the JSON, table and plot from the records so far; train nothing')
     args = parser.parse_args()
@@ -566,10 +571,13 @@ def main():
         parser.error(f'--suite {suite.name} has no size {size_name!r} (its sizes: {", ".join(sizes)})')
     size = sizes[size_name]
     scaling = suite.name == SCALING_SUITE.name
-    if scaling and (args.methods or (args.jobs or 1) != 1):
-        parser.error('--suite scaling runs every arm, one step at a time (no --methods, --jobs 1)')
-    if not scaling and (args.records or args.report):
-        parser.error('--records and --report belong to --suite scaling')
+    if scaling and (args.jobs or 1) != 1:
+        parser.error('--suite scaling runs one step at a time (--jobs 1; a second process with other --methods '
+                     'or --lengths may share its records folder)')
+    if not scaling and (args.records or args.report or args.lengths):
+        parser.error('--records, --report and --lengths belong to --suite scaling')
+    if scaling and args.lengths and set(args.lengths) - set(size.lengths):
+        parser.error(f'--lengths: the size {size_name!r} has the lengths {size.lengths}')
     suffix = ('' if suite.name == 'vit' else f'-{suite.name}') + ('' if size_name == 'default' else f'-{size_name}')
     out = Path(args.out or f'work_dirs/study{suffix}').resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -580,7 +588,8 @@ def main():
         records = Path(args.records or (REPO / 'docs' / 'study' / f'scaling{suffix[len("-scaling"):]}'
                                         if size_name in ('default', 'gpu') else out / 'records')).resolve()
         # the report is always rebuilt from the records (after running the missing steps unless --report)
-        run_scaling_suite(suite, out, records, size_name, size, args.threads, train=not args.report)
+        run_scaling_suite(suite, out, records, size_name, size, args.threads, train=not args.report,
+                          methods=args.methods, lengths=args.lengths)
         if args.update_readme:
             update_readme(out, suite)
         return

@@ -477,6 +477,17 @@ def series(results, method, key, digits):
     return ' / '.join(cells)
 
 
+def gap_series(results, method, other, key, digits):
+    """``a / b / c``: the mean of ``method`` minus that of ``other`` at every length (``other`` unpretrained: its
+    one value at each), signed; ``not run yet`` where either is missing."""
+    cells = []
+    for length in scaling_lengths(results):
+        stat = scaling_value(results, method, length, key)
+        base = scaling_value(results, other, length if other in results['pretraining'] else 0, key)
+        cells.append('not run yet' if stat is None or base is None else f'{stat[0] - base[0]:+.{digits}f}')
+    return ' / '.join(cells)
+
+
 def scaling_reading(results):
     """The sentences the suite must state, each number read from the JSON: Mask3D's held-out RGB reliance per
     length, the depth-probe RMSE of Mask3D, MAE and the supervised control, fine-tuned mIoU against scratch."""
@@ -493,7 +504,12 @@ def scaling_reading(results):
              f'{series(results, "mask3d", "mIoU", 1)}; Mask3D RGB-only '
              f'{series(results, "mask3d-rgb-only", "mIoU", 1)}; MAE {series(results, "mae", "mIoU", 1)}; '
              f'scratch (no pretraining) '
-             f'{"not run yet" if scratch is None else scaling_cell(scratch, 1)}.']
+             f'{"not run yet" if scratch is None else scaling_cell(scratch, 1)}.',
+             f'- *Gaps* at {lengths}: depth-probe RMSE Mask3D − MAE '
+             f'{gap_series(results, "mask3d", "mae", "depth_rmse", 3)} m (negative: Mask3D better); fine-tuned '
+             f'mIoU Mask3D − scratch '
+             f'{gap_series(results, "mask3d", "scratch", "mIoU", 1)}, Mask3D − MAE '
+             f'{gap_series(results, "mask3d", "mae", "mIoU", 1)}.']
     return '\n'.join(lines)
 
 

@@ -88,6 +88,12 @@ def check_equal_budgets(records: dict):
             raise SystemExit(f'study: the arms pretrain on different {key}: {shown}')
 
 
+def recorded_pretrainings(records: Records, length: int) -> dict:
+    """method -> pretraining record of every arm recorded at ``length`` (by this process or another)."""
+    found = sorted(records.root.glob(f'pretrain/*_{length}.json'))
+    return {path.stem[:-len(f'_{length}')]: json.loads(path.read_text()) for path in found}
+
+
 def finetune_steps(method, arm: ScalingArm, seeds: int, length=None):
     return [step_name('finetune', method, length, seed) for seed in range(seeds)] if arm.finetune else []
 
@@ -107,7 +113,9 @@ def run_scaling(records: Records, arms: dict, lengths: tuple, seeds: int, steps:
 
 
 def run_length(records: Records, arms: dict, length: int, seeds: int, steps: Steps):
-    """The missing steps of one pretraining length; an arm is pretrained (at most once) only if one lacks a record."""
+    """The missing steps of one pretraining length; an arm is pretrained (at most once) only if one lacks a record.
+    ``arms`` may be a part of the suite's (another process runs the others into the same records folder): the
+    equal-budget check then covers every arm of the length recorded so far."""
     backbones = {}
 
     def backbone(method):
@@ -127,7 +135,7 @@ def run_length(records: Records, arms: dict, length: int, seeds: int, steps: Ste
     pretrained = [m for m, arm in arms.items() if arm.pretrained]
     for method in pretrained:
         records.ensure(step_name('pretrain', method, length), partial(pretraining_record, method))
-    check_equal_budgets({m: records.get(step_name('pretrain', m, length)) for m in pretrained})
+    check_equal_budgets(recorded_pretrainings(records, length))
     for method in pretrained:
         records.ensure(step_name('probe', method, length), partial(probe, method))
         for seed, name in enumerate(finetune_steps(method, arms[method], seeds, length)):
