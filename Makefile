@@ -92,6 +92,6 @@ study-pri3d: env
 # The scaling curve: Mask3D, Mask3D RGB-only, MAE, scratch and the supervised-depth control pretrained for 400 / 1,600
 # / 6,400 iterations on 240 rooms x 2 frames, each probed and fine-tuned (3 seeds); one record per finished step in
 # docs/study/scaling/ (so it resumes: run it again), then docs/study/scaling.{json,png}, docs/study.md and the README
-# line. Many hours on 2 cores, one step at a time.
+# line. One step at a time: the committed steps took 247 min (two processes can share it: docs/study.md).
 study-scaling: env
 	OMP_NUM_THREADS=1 $(PY) tools/benchmarks/study.py --suite scaling --out work_dirs/study-scaling --update-readme
